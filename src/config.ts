@@ -1,0 +1,115 @@
+// The only reader of configuration: environment variables (and the optional tunables file), one zod schema.
+import { z } from "zod";
+
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(
+    min,
+    `must be at least ${min}`,
+  )
+    .max(max, `must be at most ${max}`).default(fallback);
+const ms = (min: number, max: number, fallback: number) => int(min, max, fallback);
+const list = z.string().default("").transform((value) =>
+  value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
+);
+
+/** Settings that may change on a running service (SIGHUP re-reads CONFIG_FILE). */
+export const TunablesSchema = z.object({
+  BATCH_CHUNK_SIZE: int(1, 10_000, 500),
+  PUBLISH_CHANNEL_CAPACITY: int(1, 1_000_000, 20_000),
+  PUBLISH_CONCURRENCY: int(1, 64, 2),
+  PUBLISH_BATCH_MAX: int(1, 10_000, 500),
+  PUBLISH_RETRY_ATTEMPTS: int(0, 100, 3),
+  PUBLISH_RETRY_INITIAL_DELAY_MS: ms(0, 600_000, 200),
+  PUBLISH_RETRY_MULTIPLIER: z.coerce.number().min(1).max(10).default(2),
+  PUBLISH_RETRY_MAX_DELAY_MS: ms(0, 3_600_000, 5_000),
+  PUBLISH_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+});
+
+/** The whole configuration schema: every variable the service reads, with its default. */
+export const ConfigSchema = z.object({
+  APP_ENV: z.enum(["development", "production"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: int(0, 65_535, 8080),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATA_DIR: z.string().default("./data"),
+  DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier")
+    .default(
+      "public",
+    ),
+  DB_POOL_MAX: int(1, 1000, 10),
+  DB_IDLE_TIMEOUT_S: int(0, 86_400, 30),
+  DB_MAX_LIFETIME_S: int(0, 86_400, 1800),
+  DB_CONNECT_TIMEOUT_S: int(1, 600, 5),
+  DB_STATEMENT_TIMEOUT_MS: ms(0, 3_600_000, 30_000),
+  DB_ACQUIRE_TIMEOUT_MS: ms(1, 600_000, 10_000),
+  DB_QUEUE_MAX: int(0, 1_000_000, 1000),
+  BATCH_MAX_ITEMS: int(1, 1_000_000, 10_000),
+  BATCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
+  BATCH_MAX_CONCURRENT: int(1, 1000, 16),
+  BATCH_QUEUE_MAX: int(0, 100_000, 256),
+  BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
+  KAFKA_BROKERS: list,
+  KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name")
+    .default(
+      "executions",
+    ),
+  KAFKA_CLIENT_ID: z.string().min(1).default("execution-ingest"),
+  KAFKA_CONNECT_TIMEOUT_MS: ms(100, 600_000, 3000),
+  KAFKA_REQUEST_TIMEOUT_MS: ms(100, 600_000, 10_000),
+  EVENT_SOURCE: z.string().min(1).default("/execution-ingest"),
+  OUTBOX_RELAY_INTERVAL_MS: ms(10, 3_600_000, 1000),
+  OUTBOX_RELAY_BATCH: int(1, 100_000, 2000),
+  OUTBOX_LEASE_MS: ms(100, 3_600_000, 10_000),
+  API_KEYS: list,
+  ADMIN_API_KEYS: list,
+  SHUTDOWN_TIMEOUT_MS: ms(0, 600_000, 10_000),
+  CONFIG_FILE: z.string().optional(),
+}).extend(TunablesSchema.shape);
+
+/** The parsed configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+/** The settings that can change at run time. */
+export type Tunables = z.infer<typeof TunablesSchema>;
+
+/** Thrown when configuration is invalid; its message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function problemsOf(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+}
+
+/** Parses the environment once; empty values count as unset. Throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) =>
+      value !== undefined && value !== "" && key in ConfigSchema.shape
+    ),
+  );
+  const result = ConfigSchema.safeParse(present);
+  if (!result.success) throw new ConfigError(problemsOf(result.error));
+  return result.data;
+}
+
+/**
+ * Parses the tunables file (JSON, same variable names), layered over the environment's values.
+ * Unknown keys are refused so that a typo is not silently ignored. Throws ConfigError.
+ */
+export function parseTunablesFile(text: string, base: Tunables, fileName: string): Tunables {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`${fileName}: is not valid JSON (${(error as Error).message})`]);
+  }
+  const result = TunablesSchema.strict().safeParse({ ...base, ...(json as object) });
+  if (!result.success) {
+    throw new ConfigError(problemsOf(result.error).map((p) => `${fileName}: ${p}`));
+  }
+  return result.data;
+}

@@ -1,0 +1,161 @@
+// The bulk execution store: unnest-array inserts of whole chunks, with their outbox rows, in one statement.
+import type { StoredExecution } from "../domain/execution.ts";
+import type { BatchSummary, ExecutionRepository } from "../domain/ports.ts";
+import type { Db } from "./client.ts";
+
+/** Options of createExecutionStore. */
+export interface ExecutionStoreOptions {
+  /**
+   * How long a fresh event is left to the in-process publisher before the relay may take it,
+   * in milliseconds. @default 10000
+   */
+  leaseMs?: number;
+  /** Called after each insert statement with its row count and duration in seconds. */
+  onInsert?: (rows: number, seconds: number) => void;
+}
+
+/** A stored batch's counts and where its events stand. */
+export interface BatchStatus extends BatchSummary {
+  completedAt: string;
+  events: { published: number; pending: number; failed: number };
+}
+
+/** Creates the store; it implements the domain's ExecutionRepository plus the read side. */
+export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}) {
+  const leaseMs = options.leaseMs ?? 10_000;
+  const onInsert = options.onInsert;
+
+  const repository: ExecutionRepository = {
+    insertChunk(batchId, records) {
+      const n = records.length;
+      const ids = new Array<string>(n),
+        keys = new Array<string>(n),
+        statuses = new Array<string>(n);
+      const started = new Array<string>(n), finished = new Array<string | null>(n);
+      const durations = new Array<number | null>(n), cycles = new Array<string | null>(n);
+      const environments = new Array<string | null>(n), executedBy = new Array<string | null>(n);
+      const comments = new Array<string | null>(n), attributes = new Array<string | null>(n);
+      const hashes = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        const r = records[i];
+        ids[i] = r.id;
+        keys[i] = r.testCaseKey;
+        statuses[i] = r.status;
+        started[i] = r.startedAt;
+        finished[i] = r.finishedAt;
+        durations[i] = r.durationMs;
+        cycles[i] = r.cycleKey;
+        environments[i] = r.environment;
+        executedBy[i] = r.executedBy;
+        comments[i] = r.comment;
+        // jsonb goes in as text and is cast inside unnest; a bare string would be stored as a JSON string.
+        attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
+        hashes[i] = r.contentHash;
+      }
+      return db.run(async (sql) => {
+        const began = performance.now();
+        const rows = await sql`
+          with ins as (
+            insert into executions (
+              id, batch_id, test_case_key, status, started_at, finished_at, duration_ms,
+              cycle_key, environment, executed_by, comment, attributes, content_hash
+            )
+            select u.id, ${batchId}::uuid, u.test_case_key, u.status, u.started_at, u.finished_at,
+              u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes,
+              u.content_hash
+            from unnest(
+              ${ids}::uuid[], ${keys}::text[], ${statuses}::text[], ${started}::timestamptz[],
+              ${finished}::timestamptz[], ${durations}::int4[], ${cycles}::text[],
+              ${environments}::text[], ${executedBy}::text[], ${comments}::text[],
+              ${attributes}::jsonb[], ${hashes}::text[]
+            ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
+              environment, executed_by, comment, attributes, content_hash)
+            on conflict (id) do nothing
+            returning id, created_at
+          ), queued as (
+            insert into outbox (execution_id, batch_id, available_at)
+            select id, ${batchId}::uuid, now() + ${leaseMs} * interval '1 millisecond' from ins
+          )
+          select id, created_at from ins`;
+        onInsert?.(n, (performance.now() - began) / 1000);
+        return rows.map((row) => ({ id: row.id as string, createdAt: iso(row.created_at) }));
+      });
+    },
+
+    contentHashes(ids) {
+      return db.run(async (sql) => {
+        const rows = await sql`
+          select id, content_hash from executions where id = any(${ids as string[]}::uuid[])`;
+        return new Map(rows.map((row) => [row.id as string, row.content_hash as string]));
+      });
+    },
+
+    saveBatch(summary) {
+      return db.run(async (sql) => {
+        await sql`
+          insert into batches (id, total, created, duplicates, failed, received_at)
+          values (${summary.batchId}, ${summary.total}, ${summary.created}, ${summary.duplicates},
+            ${summary.failed}, ${summary.receivedAt})`;
+      });
+    },
+  };
+
+  /** One stored execution, or undefined. */
+  function getExecution(id: string): Promise<StoredExecution | undefined> {
+    return db.run(async (sql) => {
+      const [row] = await sql`select * from executions where id = ${id}::uuid`;
+      return row ? rowToExecution(row) : undefined;
+    });
+  }
+
+  /** A batch's counts and the state of its events, or undefined. */
+  function getBatch(batchId: string): Promise<BatchStatus | undefined> {
+    return db.run(async (sql) => {
+      const [row] = await sql`
+        select b.*,
+          (select count(*) from outbox o where o.batch_id = b.id and o.state = 'pending')::int as pending,
+          (select count(*) from outbox o where o.batch_id = b.id and o.state = 'failed')::int as failed_events
+        from batches b where b.id = ${batchId}::uuid`;
+      if (!row) return undefined;
+      return {
+        batchId: row.id,
+        total: row.total,
+        created: row.created,
+        duplicates: row.duplicates,
+        failed: row.failed,
+        receivedAt: iso(row.received_at),
+        completedAt: iso(row.completed_at),
+        events: {
+          published: row.created - row.pending - row.failed_events,
+          pending: row.pending,
+          failed: row.failed_events,
+        },
+      };
+    });
+  }
+
+  return { repository, getExecution, getBatch };
+}
+
+/** An executions row as the domain's StoredExecution. */
+export function rowToExecution(row: Record<string, unknown>): StoredExecution {
+  return {
+    id: row.id as string,
+    batchId: row.batch_id as string,
+    testCaseKey: row.test_case_key as string,
+    status: row.status as StoredExecution["status"],
+    startedAt: iso(row.started_at),
+    finishedAt: row.finished_at === null ? null : iso(row.finished_at),
+    durationMs: row.duration_ms as number | null,
+    cycleKey: row.cycle_key as string | null,
+    environment: row.environment as string | null,
+    executedBy: row.executed_by as string | null,
+    comment: row.comment as string | null,
+    attributes: row.attributes as Record<string, unknown> | null,
+    createdAt: iso(row.created_at),
+  };
+}
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}

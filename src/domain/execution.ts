@@ -1,0 +1,170 @@
+// The execution a client sends, as one zod schema (it validates requests and feeds the OpenAPI document).
+import { z } from "zod";
+
+/** Statuses an execution can have; stored as text and checked by the database too. */
+export const EXECUTION_STATUSES = [
+  "PASSED",
+  "FAILED",
+  "BLOCKED",
+  "SKIPPED",
+  "IN_PROGRESS",
+  "NOT_EXECUTED",
+] as const;
+export type ExecutionStatus = typeof EXECUTION_STATUSES[number];
+
+/** Largest serialised size of `attributes`, in bytes of UTF-8. */
+export const ATTRIBUTES_MAX_BYTES = 16 * 1024;
+/** Deepest nesting allowed inside `attributes`; bounds the work of hashing and storing them. */
+export const ATTRIBUTES_MAX_DEPTH = 32;
+
+// PostgreSQL cannot store NUL in text or jsonb; other C0 controls in one-line fields are almost
+// always an encoding accident, so they are refused where they would otherwise be stored silently.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f]/;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function text(max: number, { min = 0, multiLine = false } = {}) {
+  const control = multiLine ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE;
+  let schema = z.string().max(max, `must be at most ${max} characters`);
+  if (min > 0) schema = schema.min(min, `must be at least ${min} character${min > 1 ? "s" : ""}`);
+  return schema.refine((value) => !control.test(value), {
+    message: multiLine
+      ? "must not contain control characters such as NUL (tab, CR and LF are allowed)"
+      : "must not contain control characters such as NUL, tab or line breaks",
+  });
+}
+
+// PostgreSQL has no year 0, so an RFC 3339 timestamp in year 0000 would fail at insert time.
+const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const timestamp = z.iso.datetime({
+  offset: true,
+  message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
+}).refine((value) => Date.parse(value) >= EARLIEST, {
+  message: "must be in year 0001 or later",
+});
+
+/** Walks a JSON value without recursion and reports the first limit it breaks, if any. */
+export function checkAttributes(value: Record<string, unknown>): string | undefined {
+  let bytes = 2;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  const encoder = new TextEncoder();
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > ATTRIBUTES_MAX_DEPTH) {
+      return `must not nest deeper than ${ATTRIBUTES_MAX_DEPTH} levels`;
+    }
+    if (typeof node === "string") {
+      if (node.includes("\u0000")) return "must not contain NUL characters";
+      bytes += encoder.encode(node).length + 2;
+    } else if (Array.isArray(node)) {
+      bytes += node.length + 1;
+      for (const child of node) stack.push([child, depth + 1]);
+    } else if (node !== null && typeof node === "object") {
+      for (const [key, child] of Object.entries(node)) {
+        if (key.includes("\u0000")) return "must not contain NUL characters";
+        bytes += encoder.encode(key).length + 4;
+        stack.push([child, depth + 1]);
+      }
+    } else {
+      bytes += String(node).length + 1;
+    }
+    if (bytes > ATTRIBUTES_MAX_BYTES + 64) break;
+  }
+  // The estimate above is only an upper-bound guard; the exact size is the serialised one.
+  if (
+    bytes > ATTRIBUTES_MAX_BYTES / 2 &&
+    encoder.encode(JSON.stringify(value)).length > ATTRIBUTES_MAX_BYTES
+  ) {
+    return `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
+  }
+  return undefined;
+}
+
+/** One execution as a client sends it. */
+export const ExecutionInputSchema = z.strictObject({
+  id: z.uuid({ message: "must be a UUID" }).optional().describe(
+    "Client-chosen idempotency key. When absent the server assigns a time-ordered UUIDv7.",
+  ),
+  testCaseKey: text(255, { min: 1 }).describe("Key of the test case that was executed."),
+  status: z.enum(EXECUTION_STATUSES, {
+    message: `must be one of ${EXECUTION_STATUSES.join(", ")}`,
+  }),
+  startedAt: timestamp.describe(
+    "RFC 3339 timestamp with offset; stored with millisecond precision.",
+  ),
+  finishedAt: timestamp.optional().describe("Not before startedAt."),
+  durationMs: z.number().int("must be an integer").min(0, "must be at least 0").max(
+    2147483647,
+    "must be at most 2147483647",
+  ).optional(),
+  cycleKey: text(255).optional(),
+  environment: text(100).optional(),
+  executedBy: text(255).optional().describe("Personal data: never logged."),
+  comment: text(4000, { multiLine: true }).optional().describe("May be sensitive: never logged."),
+  attributes: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    const problem = checkAttributes(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }).optional().describe(
+    `Free-form JSON object, at most ${ATTRIBUTES_MAX_BYTES} bytes serialised.`,
+  ),
+}).superRefine((value, ctx) => {
+  if (
+    value.finishedAt !== undefined && value.startedAt !== undefined &&
+    Date.parse(value.finishedAt) < Date.parse(value.startedAt)
+  ) {
+    ctx.addIssue({ code: "custom", path: ["finishedAt"], message: "must not be before startedAt" });
+  }
+}).describe("One test execution.");
+
+/** An execution that passed validation, as the client sent it. */
+export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
+
+/** A validated execution with its id decided and timestamps normalised to UTC, ready to store. */
+export interface ExecutionRecord {
+  id: string;
+  testCaseKey: string;
+  status: ExecutionStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cycleKey: string | null;
+  environment: string | null;
+  executedBy: string | null;
+  comment: string | null;
+  attributes: Record<string, unknown> | null;
+  /** Hash of everything but the id: tells a resubmission (same hash) from a conflict. */
+  contentHash: string;
+}
+
+/** An execution as stored: what GET returns and what the Kafka event carries. */
+export interface StoredExecution extends Omit<ExecutionRecord, "contentHash"> {
+  batchId: string;
+  createdAt: string;
+}
+
+const PUBLIC_FIELDS = [
+  "id",
+  "batchId",
+  "testCaseKey",
+  "status",
+  "startedAt",
+  "finishedAt",
+  "durationMs",
+  "cycleKey",
+  "environment",
+  "executedBy",
+  "comment",
+  "attributes",
+  "createdAt",
+] as const satisfies ReadonlyArray<keyof StoredExecution>;
+
+/** The public JSON form of a stored execution, in one field order; absent optional fields are left out. */
+export function toExecutionJson(execution: StoredExecution): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const key of PUBLIC_FIELDS) {
+    const value = execution[key];
+    if (value !== null && value !== undefined) json[key] = value;
+  }
+  return json;
+}

@@ -1,0 +1,225 @@
+// The batch use case: validate every item, store the valid ones chunk by chunk, give a verdict per item.
+import { ItemErrorCode, StorageError } from "./errors.ts";
+import type { ExecutionRecord, StoredExecution } from "./execution.ts";
+import type { BatchSummary, EventSink, ExecutionRepository } from "./ports.ts";
+import { toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
+
+/** A line of an NDJSON upload that is not JSON; it fails as its own item, not the whole request. */
+export class UnparseableItem {
+  constructor(readonly reason: string) {}
+}
+
+/** The error of a failed item. */
+export interface ItemError {
+  code: ItemErrorCode;
+  message: string;
+  details?: ValidationDetail[];
+}
+
+/** The verdict on one request item, in request order. */
+export interface ItemVerdict {
+  index: number;
+  id: string | null;
+  status: "created" | "duplicate" | "failed";
+  error?: ItemError;
+}
+
+/** The answer to one batch. */
+export interface BatchResult {
+  batchId: string;
+  total: number;
+  created: number;
+  duplicates: number;
+  failed: number;
+  items: ItemVerdict[];
+}
+
+/** What the ingestor needs from outside. */
+export interface IngestDeps {
+  repository: ExecutionRepository;
+  sink: EventSink;
+  /** Time-ordered ids (UUIDv7) for batches and for items sent without one. */
+  newId: () => string;
+  /** Current time as an ISO string. */
+  now?: () => string;
+}
+
+/** Options read at the start of each batch (they may change at run time). */
+export interface IngestOptions {
+  /** Items per insert statement. */
+  chunkSize: number;
+}
+
+/** Creates the batch ingestor. */
+export function createIngestor(deps: IngestDeps) {
+  const now = deps.now ?? (() => new Date().toISOString());
+
+  /** Validates, stores and judges every item of one batch. Storage problems become item verdicts. */
+  async function ingest(items: readonly unknown[], options: IngestOptions): Promise<BatchResult> {
+    const batchId = deps.newId();
+    const receivedAt = now();
+    const verdicts: ItemVerdict[] = new Array(items.length);
+    const pending: Array<{ index: number; record: ExecutionRecord }> = [];
+    const firstIndexOfId = new Map<string, number>();
+
+    items.forEach((raw, index) => {
+      const checked = raw instanceof UnparseableItem
+        ? { ok: false as const, details: [{ path: "", message: raw.reason }] }
+        : validateExecution(raw);
+      if (!checked.ok) {
+        verdicts[index] = fail(index, echoId(raw), {
+          code: ItemErrorCode.VALIDATION_FAILED,
+          message: `Cannot accept execution at index ${index}: ${
+            checked.details.length === 1 ? "1 problem" : `${checked.details.length} problems`
+          } (see details)`,
+          details: checked.details,
+        });
+        return;
+      }
+      const record = toRecord(checked.value, deps.newId);
+      const first = firstIndexOfId.get(record.id);
+      if (first !== undefined) {
+        verdicts[index] = fail(index, record.id, {
+          code: ItemErrorCode.DUPLICATE_IN_BATCH,
+          message:
+            `Cannot accept execution "${record.id}": the same id is already at index ${first}`,
+        });
+        return;
+      }
+      firstIndexOfId.set(record.id, index);
+      pending.push({ index, record });
+    });
+
+    const chunkSize = Math.max(1, Math.floor(options.chunkSize));
+    let unavailable: StorageError | undefined;
+    for (let start = 0; start < pending.length; start += chunkSize) {
+      const chunk = pending.slice(start, start + chunkSize);
+      if (unavailable) {
+        for (const item of chunk) verdicts[item.index] = unavailableVerdict(item, unavailable);
+        continue;
+      }
+      unavailable = await storeChunk(batchId, chunk, verdicts);
+    }
+
+    let created = 0, duplicates = 0, failed = 0;
+    for (const verdict of verdicts) {
+      if (verdict.status === "created") created++;
+      else if (verdict.status === "duplicate") duplicates++;
+      else failed++;
+    }
+    const result = { batchId, total: items.length, created, duplicates, failed, items: verdicts };
+    if (created + duplicates > 0) await saveSummary({ ...result, receivedAt });
+    return result;
+  }
+
+  /** Stores one chunk; splits it when the database rejects it; returns the error that stops the batch. */
+  async function storeChunk(
+    batchId: string,
+    chunk: Array<{ index: number; record: ExecutionRecord }>,
+    verdicts: ItemVerdict[],
+  ): Promise<StorageError | undefined> {
+    let inserted: Array<{ id: string; createdAt: string }>;
+    try {
+      inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record));
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      if (error.kind !== "rejected") {
+        for (const item of chunk) verdicts[item.index] = unavailableVerdict(item, error);
+        return error;
+      }
+      if (chunk.length === 1) {
+        const [item] = chunk;
+        verdicts[item.index] = fail(item.index, item.record.id, {
+          code: ItemErrorCode.STORAGE_FAILED,
+          message: `Cannot store execution "${item.record.id}": ${error.message}`,
+        });
+        return undefined;
+      }
+      // Bisect: the halves are retried on their own, so only the culprits end up failed.
+      const middle = Math.ceil(chunk.length / 2);
+      const stop = await storeChunk(batchId, chunk.slice(0, middle), verdicts);
+      if (stop) {
+        for (const item of chunk.slice(middle)) {
+          verdicts[item.index] = unavailableVerdict(item, stop);
+        }
+        return stop;
+      }
+      return await storeChunk(batchId, chunk.slice(middle), verdicts);
+    }
+
+    const createdAt = new Map(inserted.map((row) => [row.id, row.createdAt]));
+    const stored: StoredExecution[] = [];
+    const skipped: Array<{ index: number; record: ExecutionRecord }> = [];
+    for (const item of chunk) {
+      const at = createdAt.get(item.record.id);
+      if (at === undefined) {
+        skipped.push(item);
+        continue;
+      }
+      verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
+      const { contentHash: _hash, ...fields } = item.record;
+      stored.push({ ...fields, batchId, createdAt: at });
+    }
+    if (stored.length > 0) deps.sink.offer(stored);
+    if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
+    return undefined;
+  }
+
+  /** Items the insert skipped are already stored: the same content is a duplicate, other content a conflict. */
+  async function judgeSkipped(
+    skipped: Array<{ index: number; record: ExecutionRecord }>,
+    verdicts: ItemVerdict[],
+  ): Promise<StorageError | undefined> {
+    let hashes: Map<string, string>;
+    try {
+      hashes = await deps.repository.contentHashes(skipped.map((item) => item.record.id));
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      for (const item of skipped) verdicts[item.index] = unavailableVerdict(item, error);
+      return error.kind === "rejected" ? undefined : error;
+    }
+    for (const { index, record } of skipped) {
+      const hash = hashes.get(record.id);
+      verdicts[index] = hash === record.contentHash
+        ? { index, id: record.id, status: "duplicate" }
+        : fail(index, record.id, {
+          code: ItemErrorCode.ID_CONFLICT,
+          message:
+            `Cannot store execution "${record.id}": that id is already stored with other content`,
+        });
+    }
+    return undefined;
+  }
+
+  async function saveSummary(summary: BatchSummary) {
+    try {
+      await deps.repository.saveBatch(summary);
+    } catch (error) {
+      // The executions are stored and their events queued; only the batch's counts are lost.
+      if (!(error instanceof StorageError)) throw error;
+    }
+  }
+
+  return { ingest };
+}
+
+function fail(index: number, id: string | null, error: ItemError): ItemVerdict {
+  return { index, id, status: "failed", error };
+}
+
+function unavailableVerdict(
+  item: { index: number; record: ExecutionRecord },
+  error: StorageError,
+): ItemVerdict {
+  return fail(item.index, item.record.id, {
+    code: ItemErrorCode.STORAGE_UNAVAILABLE,
+    message: `Cannot store execution "${item.record.id}" now: ${error.message}; retry later`,
+  });
+}
+
+/** The id a client sent with an invalid item, when it is a plausible one, so it can match its rows. */
+function echoId(raw: unknown): string | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const id = (raw as Record<string, unknown>).id;
+  return typeof id === "string" && id.length <= 64 ? id : null;
+}

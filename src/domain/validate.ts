@@ -1,0 +1,76 @@
+// Validation of one raw item into a storable record, with a bounded list of field-level details.
+import { createHash } from "node:crypto";
+import { type ExecutionInput, ExecutionInputSchema, type ExecutionRecord } from "./execution.ts";
+
+/** At most this many details are reported for one item, however many problems it has. */
+export const MAX_DETAILS_PER_ITEM = 20;
+
+/** One problem with one field of an item. */
+export interface ValidationDetail {
+  /** Dotted path of the field, or "" for the item itself. */
+  path: string;
+  message: string;
+}
+
+/** The outcome of validating one item. */
+export type Validated =
+  | { ok: true; value: ExecutionInput }
+  | { ok: false; details: ValidationDetail[] };
+
+/** Validates one raw item; never throws, and never reports more than MAX_DETAILS_PER_ITEM details. */
+export function validateExecution(raw: unknown): Validated {
+  const result = ExecutionInputSchema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  const details: ValidationDetail[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        if (details.length >= MAX_DETAILS_PER_ITEM) break;
+        details.push({ path: joinPath([...issue.path, key]), message: "is not a known field" });
+      }
+    } else {
+      details.push({ path: joinPath(issue.path), message: messageOf(issue) });
+    }
+    if (details.length >= MAX_DETAILS_PER_ITEM) break;
+  }
+  return { ok: false, details };
+}
+
+function messageOf(issue: { code: string; message: string; input?: unknown; path: PropertyKey[] }) {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  return issue.message;
+}
+
+function joinPath(path: PropertyKey[]): string {
+  return path.map(String).join(".");
+}
+
+/** Turns a validated execution into the record to store: id decided, times in UTC, content hashed. */
+export function toRecord(input: ExecutionInput, newId: () => string): ExecutionRecord {
+  const content = {
+    testCaseKey: input.testCaseKey,
+    status: input.status,
+    startedAt: new Date(input.startedAt).toISOString(),
+    finishedAt: input.finishedAt === undefined ? null : new Date(input.finishedAt).toISOString(),
+    durationMs: input.durationMs ?? null,
+    cycleKey: input.cycleKey ?? null,
+    environment: input.environment ?? null,
+    executedBy: input.executedBy ?? null,
+    comment: input.comment ?? null,
+    attributes: input.attributes ?? null,
+  };
+  const contentHash = createHash("sha256").update(canonicalJson(content)).digest("base64url");
+  return { id: input.id?.toLowerCase() ?? newId(), ...content, contentHash };
+}
+
+/** JSON with object keys sorted at every level, so equal content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort().map((key) =>
+      `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`
+    );
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

@@ -1,0 +1,355 @@
+// Composition root: load config, create clients, start the server, reload on SIGHUP, shut down cleanly.
+import { v7 as uuidv7 } from "uuid";
+import { createApp } from "./app.ts";
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  parseTunablesFile,
+  type Tunables,
+  TunablesSchema,
+} from "./config.ts";
+import { createDb, type DbOptions } from "./db/client.ts";
+import { createExecutionStore } from "./db/execution_store.ts";
+import { migrate, pendingMigrations } from "./db/migrate.ts";
+import { createOutboxStore } from "./db/outbox_store.ts";
+import type { StoredExecution } from "./domain/execution.ts";
+import { createIngestor } from "./domain/ingest.ts";
+import { createLimiter } from "./domain/limiter.ts";
+import type { EventProducer, EventSink } from "./domain/ports.ts";
+import { createKeyRing } from "./http/auth.ts";
+import type { ReadinessReport } from "./http/ops_routes.ts";
+import { type AppLogger, createLogger } from "./logger.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { createChannel } from "./publish/channel.ts";
+import { createKafkaProducer } from "./publish/kafka_producer.ts";
+import { createPublisher, type PublisherSettings } from "./publish/publisher.ts";
+import { createRelay } from "./publish/relay.ts";
+
+/** Options for tests and tools that start the service in-process. */
+export interface StartOptions {
+  logger?: AppLogger;
+  /** Passed to the pool: sees every statement's text. */
+  onQuery?: DbOptions["onQuery"];
+  /** Wraps the Kafka producer (tests inject send failures through it). */
+  wrapProducer?: (producer: EventProducer) => EventProducer;
+  /** Serve HTTP. @default true */
+  serve?: boolean;
+}
+
+/** A running service. */
+export type Service = Awaited<ReturnType<typeof startService>>;
+
+function tunablesOf(config: Config): Tunables {
+  return TunablesSchema.parse(
+    Object.fromEntries(
+      Object.keys(TunablesSchema.shape).map((key) => [key, config[key as keyof Config]]),
+    ),
+  );
+}
+
+function publisherSettings(t: Tunables): PublisherSettings {
+  return {
+    concurrency: t.PUBLISH_CONCURRENCY,
+    batchMax: t.PUBLISH_BATCH_MAX,
+    retry: {
+      attempts: t.PUBLISH_RETRY_ATTEMPTS,
+      initialDelayMs: t.PUBLISH_RETRY_INITIAL_DELAY_MS,
+      multiplier: t.PUBLISH_RETRY_MULTIPLIER,
+      maxDelayMs: t.PUBLISH_RETRY_MAX_DELAY_MS,
+      jitter: t.PUBLISH_RETRY_JITTER,
+    },
+  };
+}
+
+/** Starts every part of the service from a parsed configuration. */
+export async function startService(config: Config, options: StartOptions = {}) {
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
+  let tunables = tunablesOf(config);
+  let shuttingDown = false;
+
+  if (
+    config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
+  ) {
+    throw new ConfigError([
+      "API_KEYS: production mode needs at least one API key (or set APP_ENV=development)",
+    ]);
+  }
+  if (config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0) {
+    logger.warn(
+      {},
+      "ACCESS CONTROL IS OFF: no API_KEYS or ADMIN_API_KEYS are set; anyone who can reach this port can write and re-queue. Never run like this in production",
+    );
+  }
+
+  // Loaded only when needed: PGlite costs memory and start-up time a real server does not.
+  const embedded = config.DATABASE_URL
+    ? undefined
+    : await (await import("./db/embedded_postgres.ts")).startEmbeddedPostgres({
+      dataDir: `${config.DATA_DIR}/pglite`,
+    });
+  if (embedded) {
+    logger.info(
+      { dataDir: `${config.DATA_DIR}/pglite` },
+      "No DATABASE_URL: using the embedded PostgreSQL (PGlite); for production, point DATABASE_URL at a PostgreSQL server",
+    );
+  }
+  const db = createDb({
+    url: config.DATABASE_URL ?? embedded!.url,
+    schema: config.DB_SCHEMA,
+    // The embedded server serves one connection, and all its connections share one session.
+    poolMax: embedded ? 1 : config.DB_POOL_MAX,
+    idleTimeoutSeconds: config.DB_IDLE_TIMEOUT_S,
+    maxLifetimeSeconds: config.DB_MAX_LIFETIME_S,
+    connectTimeoutSeconds: config.DB_CONNECT_TIMEOUT_S,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
+    queueMax: config.DB_QUEUE_MAX,
+    onQuery: options.onQuery,
+  });
+  try {
+    // A first query without array parameters avoids porsager/postgres#789 on a new pool.
+    await db.sql`select 1`;
+    const applied = await migrate(db.sql, config.DB_SCHEMA);
+    logger.info(
+      { schema: config.DB_SCHEMA, applied },
+      applied.length ? "Migrations applied" : "Schema is current",
+    );
+  } catch (error) {
+    await db.close(1).catch(() => {});
+    await embedded?.stop();
+    throw new Error(
+      `Cannot start: PostgreSQL is not reachable or the schema cannot be migrated (${
+        (error as Error).message
+      })`,
+      { cause: error },
+    );
+  }
+
+  const metrics = createMetrics();
+  const store = createExecutionStore(db, {
+    leaseMs: config.OUTBOX_LEASE_MS,
+    onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
+  });
+  const outbox = createOutboxStore(db);
+  const channel = createChannel<StoredExecution>({ capacity: tunables.PUBLISH_CHANNEL_CAPACITY });
+  const publishing = config.KAFKA_BROKERS.length > 0;
+
+  let publisher: ReturnType<typeof createPublisher> | undefined;
+  let relay: ReturnType<typeof createRelay> | undefined;
+  if (publishing) {
+    let producer: EventProducer = createKafkaProducer({
+      brokers: config.KAFKA_BROKERS,
+      topic: config.KAFKA_TOPIC,
+      clientId: config.KAFKA_CLIENT_ID,
+      source: config.EVENT_SOURCE,
+      connectionTimeoutMs: config.KAFKA_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+      logger,
+    });
+    if (options.wrapProducer) producer = options.wrapProducer(producer);
+    publisher = createPublisher({
+      channel,
+      producer,
+      outbox,
+      logger,
+      settings: () => publisherSettings(tunables),
+      observer: metrics.publishObserver,
+    });
+    relay = createRelay({
+      outbox,
+      channel,
+      logger,
+      settings: () => ({
+        intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+        batchMax: config.OUTBOX_RELAY_BATCH,
+        leaseMs: config.OUTBOX_LEASE_MS,
+      }),
+    });
+    publisher.start();
+    relay.start();
+    logger.info(
+      { brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC },
+      "Publishing to Kafka",
+    );
+  } else {
+    logger.warn(
+      {},
+      "No KAFKA_BROKERS: publishing is off. Events wait in the outbox and are published once KAFKA_BROKERS is set",
+    );
+  }
+  const sink: EventSink = publishing
+    ? { offer: (events) => void channel.offer(events) }
+    : { offer: () => {} };
+
+  metrics.bind({
+    channel,
+    pool: {
+      get active() {
+        return db.limiter.active;
+      },
+      get waiting() {
+        return db.limiter.waiting;
+      },
+      size: db.poolMax,
+    },
+    outboxStats: () => outbox.stats(),
+  });
+
+  const ingestor = createIngestor({ repository: store.repository, sink, newId: uuidv7 });
+  const batchLimiter = createLimiter({
+    concurrency: config.BATCH_MAX_CONCURRENT,
+    queueMax: config.BATCH_QUEUE_MAX,
+    timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
+  });
+
+  async function readiness(): Promise<ReadinessReport> {
+    const report: ReadinessReport = {
+      ready: false,
+      database: { status: "down", migrations: "unknown" },
+      kafka: { status: publisher ? publisher.kafkaStatus : "disabled" },
+      shuttingDown,
+    };
+    try {
+      const pending = await db.run((sql) => pendingMigrations(sql, config.DB_SCHEMA));
+      report.database = { status: "up", migrations: pending.length ? "pending" : "applied" };
+      report.outbox = await outbox.stats();
+    } catch {
+      // Reported as down below.
+    }
+    report.ready = !shuttingDown && report.database.migrations === "applied";
+    return report;
+  }
+
+  const app = createApp({
+    executions: {
+      ingest: ingestor.ingest,
+      getExecution: store.getExecution,
+      getBatch: store.getBatch,
+      batchLimiter,
+      limits: () => ({
+        maxItems: config.BATCH_MAX_ITEMS,
+        maxBytes: config.BATCH_MAX_BYTES,
+        chunkSize: tunables.BATCH_CHUNK_SIZE,
+      }),
+    },
+    admin: { listDeadLetters: outbox.listDeadLetters, requeue: outbox.requeue },
+    ops: { readiness },
+    keys: createKeyRing(config.API_KEYS, config.ADMIN_API_KEYS),
+    metrics,
+    logger,
+  });
+
+  const server = options.serve === false ? undefined : Deno.serve({
+    hostname: config.HOST,
+    port: config.PORT,
+    onListen: () => {},
+  }, app.fetch);
+  const port = server ? server.addr.port : 0;
+  logger.info({ host: config.HOST, port, env: config.APP_ENV }, "execution-ingest is listening");
+
+  return {
+    app,
+    db,
+    port,
+    url: `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`,
+    channel,
+    relay,
+    get tunables() {
+      return tunables;
+    },
+    /** Applies new tunables without a restart; logs what changed. */
+    reload(next: Tunables) {
+      const changed = Object.fromEntries(
+        Object.entries(next).filter(([key, value]) => tunables[key as keyof Tunables] !== value),
+      );
+      tunables = next;
+      channel.setCapacity(next.PUBLISH_CHANNEL_CAPACITY);
+      publisher?.resize(next.PUBLISH_CONCURRENCY);
+      logger.level = next.LOG_LEVEL;
+      logger.info(
+        { changed },
+        Object.keys(changed).length
+          ? "Configuration reloaded"
+          : "Configuration reloaded; nothing changed",
+      );
+    },
+    /** Stops accepting, finishes in-flight requests, flushes what it can, closes every client. */
+    async stop() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const began = performance.now();
+      logger.info({}, "Shutting down: no new connections; finishing requests in flight");
+      await server?.shutdown();
+      await relay?.stop();
+      const deadline = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - (performance.now() - began));
+      await publisher?.stop(deadline);
+      await db.close(5);
+      await embedded?.stop();
+      logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");
+      logger.flush();
+    },
+  };
+}
+
+async function runMain() {
+  let config: Config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+    // The tunables file, when set, overrides the environment from the start, as on every SIGHUP.
+    if (config.CONFIG_FILE) {
+      const fromFile = parseTunablesFile(
+        await readConfigFile(config.CONFIG_FILE),
+        tunablesOf(config),
+        config.CONFIG_FILE,
+      );
+      config = { ...config, ...fromFile };
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    Deno.exit(2);
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  let service: Service;
+  try {
+    service = await startService(config, { logger });
+  } catch (error) {
+    logger.fatal({ problem: (error as Error).message }, "Cannot start");
+    logger.flush();
+    Deno.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  const base = loadConfig(Deno.env.toObject());
+  const stop = async (signal: string) => {
+    logger.info({ signal }, "Signal received");
+    await service.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  Deno.addSignalListener("SIGHUP", async () => {
+    if (!base.CONFIG_FILE) {
+      logger.warn({}, "SIGHUP received but CONFIG_FILE is not set; nothing to reload");
+      return;
+    }
+    try {
+      const text = await readConfigFile(base.CONFIG_FILE);
+      service.reload(parseTunablesFile(text, tunablesOf(base), base.CONFIG_FILE));
+    } catch (error) {
+      logger.error(
+        { file: base.CONFIG_FILE, problem: (error as Error).message },
+        "Cannot reload the configuration; keeping the current one",
+      );
+    }
+  });
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError([`CONFIG_FILE: cannot read "${path}" (${(error as Error).name})`]);
+  }
+}
+
+if (import.meta.main) await runMain();

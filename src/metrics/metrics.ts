@@ -1,0 +1,233 @@
+// The service's Prometheus metrics, in a Registry of their own (the global one is never touched).
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BatchResult } from "../domain/ingest.ts";
+import type { PublishObserver } from "../publish/publisher.ts";
+
+/** Live sources read at scrape time. */
+export interface MetricSources {
+  channel?: { size: number; capacity: number };
+  pool?: { active: number; waiting: number; size: number };
+  outboxStats?: () => Promise<{ pending: number; failed: number; oldestPendingSeconds: number }>;
+}
+
+const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+const SECONDS_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+];
+
+/** Creates the registry and the recording functions the other layers call. */
+export function createMetrics() {
+  const registry = new Registry();
+  const sources: MetricSources = {};
+  const registers = [registry];
+
+  const httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration by method, route pattern and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const received = new Counter({
+    name: "executions_received_total",
+    help: "Items received in batches",
+    registers,
+  });
+  const created = new Counter({
+    name: "executions_created_total",
+    help: "Executions stored",
+    registers,
+  });
+  const duplicates = new Counter({
+    name: "executions_duplicate_total",
+    help: "Items already stored with the same content",
+    registers,
+  });
+  const failed = new Counter({
+    name: "executions_failed_total",
+    help: "Items that failed, by error code",
+    labelNames: ["code"] as const,
+    registers,
+  });
+  const batchSize = new Histogram({
+    name: "batch_size_items",
+    help: "Items per batch request",
+    buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const batchDuration = new Histogram({
+    name: "batch_duration_seconds",
+    help: "Time to validate, store and judge one batch",
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const insertDuration = new Histogram({
+    name: "db_insert_duration_seconds",
+    help: "Duration of one bulk insert statement",
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const insertRows = new Histogram({
+    name: "db_insert_rows",
+    help: "Rows per bulk insert statement",
+    buckets: SIZE_BUCKETS,
+    registers,
+  });
+  const published = new Counter({
+    name: "kafka_events_published_total",
+    help: "Events acknowledged by Kafka",
+    registers,
+  });
+  const publishDuration = new Histogram({
+    name: "kafka_publish_duration_seconds",
+    help: "Time from the first send of a batch of events to its acknowledgement, retries included",
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const publishLag = new Histogram({
+    name: "kafka_publish_lag_seconds",
+    help: "Time from an execution being stored to its event being acknowledged by Kafka",
+    buckets: [...SECONDS_BUCKETS, 60, 300, 900, 3600],
+    registers,
+  });
+  const retries = new Counter({
+    name: "kafka_publish_retries_total",
+    help: "Send retries",
+    registers,
+  });
+  const deadLetters = new Counter({
+    name: "kafka_dead_letters_total",
+    help: "Events kept as dead letters after the last retry",
+    registers,
+  });
+  const unavailable = new Counter({
+    name: "kafka_unavailable_events_total",
+    help: "Events handed back to the outbox because Kafka was unreachable after the last retry",
+    registers,
+  });
+  new Gauge({
+    name: "publish_channel_depth_events",
+    help: "Events waiting in the in-memory publish channel",
+    registers,
+    collect() {
+      this.set(sources.channel?.size ?? 0);
+    },
+  });
+  new Gauge({
+    name: "publish_channel_capacity_events",
+    help: "Capacity of the in-memory publish channel",
+    registers,
+    collect() {
+      this.set(sources.channel?.capacity ?? 0);
+    },
+  });
+  new Gauge({
+    name: "db_pool_connections_in_use",
+    help: "Pool connections running a query",
+    registers,
+    collect() {
+      this.set(sources.pool?.active ?? 0);
+    },
+  });
+  new Gauge({
+    name: "db_pool_waiters",
+    help: "Queries waiting for a pool connection",
+    registers,
+    collect() {
+      this.set(sources.pool?.waiting ?? 0);
+    },
+  });
+  new Gauge({
+    name: "db_pool_connections_max",
+    help: "Pool size",
+    registers,
+    collect() {
+      this.set(sources.pool?.size ?? 0);
+    },
+  });
+  const outboxPending = new Gauge({
+    name: "outbox_pending_events",
+    help: "Events not yet published",
+    registers,
+  });
+  const outboxFailed = new Gauge({
+    name: "outbox_dead_letter_events",
+    help: "Dead letters kept",
+    registers,
+  });
+  new Gauge({
+    name: "outbox_oldest_pending_age_seconds",
+    help: "Age of the oldest event not yet published",
+    registers,
+    async collect() {
+      if (!sources.outboxStats) return;
+      try {
+        const stats = await sources.outboxStats();
+        outboxPending.set(stats.pending);
+        outboxFailed.set(stats.failed);
+        this.set(stats.oldestPendingSeconds);
+      } catch {
+        // The database is down: the series keep their last values rather than fail the scrape.
+      }
+    },
+  });
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory of the service process",
+    registers,
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+
+  const publishObserver: PublishObserver = {
+    published(count, sendSeconds, lagSeconds) {
+      published.inc(count);
+      publishDuration.observe(sendSeconds);
+      for (const lag of lagSeconds) publishLag.observe(lag);
+    },
+    retried: (count) => retries.inc(count),
+    deadLettered: (count) => deadLetters.inc(count),
+    unavailable: (count) => unavailable.inc(count),
+  };
+
+  return {
+    registry,
+    publishObserver,
+    /** Points the scrape-time gauges at the live objects. */
+    bind(next: MetricSources) {
+      Object.assign(sources, next);
+    },
+    observeHttp(method: string, route: string, status: number, seconds: number) {
+      httpDuration.observe({ method, route, status: String(status) }, seconds);
+    },
+    observeBatch(result: BatchResult, seconds: number) {
+      received.inc(result.total);
+      created.inc(result.created);
+      duplicates.inc(result.duplicates);
+      for (const item of result.items) if (item.error) failed.inc({ code: item.error.code });
+      batchSize.observe(result.total);
+      batchDuration.observe(seconds);
+    },
+    observeInsert(rows: number, seconds: number) {
+      insertRows.observe(rows);
+      insertDuration.observe(seconds);
+    },
+  };
+}
+
+/** The metrics handle. */
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,209 @@
+// Shared fixtures: the real PostgreSQL and Kafka the test command started, unique schemas and topics.
+import { Kafka, logLevel } from "kafkajs";
+import postgres from "postgres";
+import { type Config, loadConfig } from "../src/config.ts";
+import { createLogger } from "../src/logger.ts";
+import { type StartOptions, startService } from "../src/main.ts";
+
+/** The PostgreSQL the tests use (never the embedded one). */
+export const DATABASE_URL = Deno.env.get("DATABASE_URL") ??
+  "postgres://postgres@127.0.0.1:5432/test";
+/** The Kafka broker the test command started (scripts/kafka.sh) or the one KAFKA_BROKERS names. */
+export const KAFKA_BROKERS = (Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:19092").split(",");
+
+let counter = 0;
+/** A name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${(counter++).toString(36)}_${
+    Math.floor(Math.random() * 1e6).toString(36)
+  }`;
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql`drop schema if exists ${sql(schema)} cascade`;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A configuration for tests: real PostgreSQL in a fresh schema, an ephemeral port, quiet logs. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL,
+    DB_SCHEMA: uniqueName("t"),
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    KAFKA_BROKERS: "",
+    ...overrides,
+  });
+}
+
+/** Lines a logger wrote, kept for assertions. */
+export function captureLogs(level = "debug") {
+  const lines: string[] = [];
+  const logger = createLogger({ level, destination: { write: (line) => lines.push(line) } });
+  return { logger, lines };
+}
+
+/** Starts the whole service in-process against the real database; `close` stops it and drops its schema. */
+export async function startTestService(
+  overrides: Record<string, string> = {},
+  options: StartOptions = {},
+) {
+  const config = testConfig(overrides);
+  const service = await startService(config, {
+    logger: options.logger ?? captureLogs("warn").logger,
+    ...options,
+  });
+  return {
+    service,
+    config,
+    url: service.url,
+    async close() {
+      await service.stop();
+      await dropSchema(config.DB_SCHEMA);
+    },
+  };
+}
+
+/** A valid execution; `i` makes it distinct. */
+export function execution(
+  i: number,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: crypto.randomUUID(),
+    testCaseKey: `TC-${i % 50}`,
+    status: i % 3 === 0 ? "FAILED" : "PASSED",
+    startedAt: "2026-11-28T10:00:00.000Z",
+    finishedAt: "2026-11-28T10:00:01.500Z",
+    durationMs: 1500,
+    cycleKey: "CYCLE-1",
+    environment: "ci",
+    executedBy: "someone@example.com",
+    comment: `run ${i}`,
+    attributes: { build: i, browser: "firefox" },
+    ...overrides,
+  };
+}
+
+/** `n` valid executions. */
+export function executions(n: number, make = execution): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => make(i));
+}
+
+/** POSTs a batch as JSON. */
+export function postBatch(
+  baseUrl: string,
+  items: unknown[],
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${baseUrl}/v1/executions/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ executions: items }),
+  });
+}
+
+/** A postgres.js client on a test schema, for assertions. */
+export function sqlFor(schema: string) {
+  return postgres(DATABASE_URL, {
+    max: 2,
+    onnotice: () => {},
+    connection: { search_path: schema },
+  });
+}
+
+/** A kafkajs client on the test broker, failing fast when it is not there. */
+export function testKafka() {
+  return new Kafka({
+    clientId: uniqueName("test"),
+    brokers: KAFKA_BROKERS,
+    connectionTimeout: 3000,
+    retry: { retries: 3, initialRetryTime: 200 },
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** A consumed message, decoded. */
+export interface Consumed {
+  key: string;
+  value: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads a topic from the beginning until `expected` distinct ce_ids were seen or `timeoutMs`
+ * passed; returns every message read (duplicates included).
+ */
+export async function consumeTopic(
+  topic: string,
+  expected: number,
+  timeoutMs = 60_000,
+): Promise<Consumed[]> {
+  const kafka = testKafka();
+  const consumer = kafka.consumer({ groupId: uniqueName("g"), maxWaitTimeInMs: 200 });
+  const messages: Consumed[] = [];
+  const ids = new Set<string>();
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => done = resolve);
+  const timer = setTimeout(() => done(), timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: ({ batch }) => {
+        for (const message of batch.messages) {
+          const headers: Record<string, string> = {};
+          for (const [key, value] of Object.entries(message.headers ?? {})) {
+            headers[key] = String(value);
+          }
+          messages.push({
+            key: message.key?.toString() ?? "",
+            value: JSON.parse(message.value?.toString() ?? "null"),
+            headers,
+          });
+          ids.add(headers.ce_id);
+        }
+        if (ids.size >= expected) done();
+        return Promise.resolve();
+      },
+    });
+    await finished;
+    return messages;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+/** Creates a topic with `partitions` partitions and waits until it is ready. */
+export async function createTopic(topic: string, partitions = 3): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  stepMs = 100,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, stepMs));
+  }
+  throw new Error(`Condition not met within ${timeoutMs} ms`);
+}
