@@ -207,3 +207,60 @@ export async function eventually(
   }
   throw new Error(`Condition not met within ${timeoutMs} ms`);
 }
+
+/** A service running as its own process (`deno run src/main.ts`), its stdout lines collected. */
+export async function spawnService(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../src/main.ts", import.meta.url).pathname],
+    env: { DATABASE_URL, PORT: "0", LOG_LEVEL: "info", KAFKA_BROKERS: "", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  let onLine: (() => void) | undefined;
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts);
+      onLine?.();
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`service did not start:\n${lines.join("\n")}`)),
+      30_000,
+    );
+    onLine = () => {
+      for (const line of lines) {
+        if (line.includes("execution-ingest is listening")) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).port);
+        }
+      }
+    };
+    child.status.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`service exited:\n${lines.join("\n")}`));
+    });
+  });
+  onLine = undefined;
+  return {
+    child,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    /** Sends a signal and waits for the process and its output to end. */
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+      const status = await child.status;
+      await pumps;
+      return status;
+    },
+  };
+}

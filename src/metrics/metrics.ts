@@ -3,11 +3,18 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { PublishObserver } from "../publish/publisher.ts";
 
+/** Outbox counts, as the outbox store reports them. */
+interface OutboxStats {
+  pending: number;
+  failed: number;
+  oldestPendingSeconds: number;
+}
+
 /** Live sources read at scrape time. */
 export interface MetricSources {
   channel?: { size: number; capacity: number };
   pool?: { active: number; waiting: number; size: number };
-  outboxStats?: () => Promise<{ pending: number; failed: number; oldestPendingSeconds: number }>;
+  outboxStats?: () => Promise<OutboxStats>;
 }
 
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
@@ -158,32 +165,34 @@ export function createMetrics() {
       this.set(sources.pool?.size ?? 0);
     },
   });
-  const outboxPending = new Gauge({
-    name: "outbox_pending_events",
-    help: "Events not yet published",
-    registers,
-  });
-  const outboxFailed = new Gauge({
-    name: "outbox_dead_letter_events",
-    help: "Dead letters kept",
-    registers,
-  });
-  new Gauge({
-    name: "outbox_oldest_pending_age_seconds",
-    help: "Age of the oldest event not yet published",
-    registers,
-    async collect() {
-      if (!sources.outboxStats) return;
-      try {
-        const stats = await sources.outboxStats();
-        outboxPending.set(stats.pending);
-        outboxFailed.set(stats.failed);
-        this.set(stats.oldestPendingSeconds);
-      } catch {
-        // The database is down: the series keep their last values rather than fail the scrape.
-      }
-    },
-  });
+  // The three outbox series come from one query; a scrape collects them one after another, so
+  // the answer is shared for a moment instead of asked three times.
+  let outboxAnswer: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
+  const outboxStats = () => {
+    if (!sources.outboxStats) return Promise.resolve(undefined);
+    if (!outboxAnswer || performance.now() - outboxAnswer.at > 1000) {
+      // The database being down leaves the series at their last values rather than failing the scrape.
+      outboxAnswer = { at: performance.now(), stats: sources.outboxStats().catch(() => undefined) };
+    }
+    return outboxAnswer.stats;
+  };
+  const outboxGauge = (name: string, help: string, pick: (stats: OutboxStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const stats = await outboxStats();
+        if (stats) this.set(pick(stats));
+      },
+    });
+  outboxGauge("outbox_pending_events", "Events not yet published", (stats) => stats.pending);
+  outboxGauge("outbox_dead_letter_events", "Dead letters kept", (stats) => stats.failed);
+  outboxGauge(
+    "outbox_oldest_pending_age_seconds",
+    "Age of the oldest event not yet published",
+    (stats) => stats.oldestPendingSeconds,
+  );
   new Gauge({
     name: "process_resident_memory_bytes",
     help: "Resident memory of the service process",
@@ -218,7 +227,13 @@ export function createMetrics() {
       received.inc(result.total);
       created.inc(result.created);
       duplicates.inc(result.duplicates);
-      for (const item of result.items) if (item.error) failed.inc({ code: item.error.code });
+      if (result.failed > 0) {
+        const byCode = new Map<string, number>();
+        for (const item of result.items) {
+          if (item.error) byCode.set(item.error.code, (byCode.get(item.error.code) ?? 0) + 1);
+        }
+        for (const [code, count] of byCode) failed.inc({ code }, count);
+      }
       batchSize.observe(result.total);
       batchDuration.observe(seconds);
     },
