@@ -99,8 +99,9 @@ export async function startService(config: Config, options: StartOptions = {}) {
     schema: config.DB_SCHEMA,
     // The embedded server serves one connection, and all its connections share one session.
     poolMax: embedded ? 1 : config.DB_POOL_MAX,
-    idleTimeoutSeconds: config.DB_IDLE_TIMEOUT_S,
-    maxLifetimeSeconds: config.DB_MAX_LIFETIME_S,
+    // Each reconnect to the embedded server would leave prepared statements in its one session.
+    idleTimeoutSeconds: embedded ? 0 : config.DB_IDLE_TIMEOUT_S,
+    maxLifetimeSeconds: embedded ? 0 : config.DB_MAX_LIFETIME_S,
     connectTimeoutSeconds: config.DB_CONNECT_TIMEOUT_S,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
@@ -111,6 +112,8 @@ export async function startService(config: Config, options: StartOptions = {}) {
     // A first query without array parameters avoids porsager/postgres#789 on a new pool.
     await db.sql`select 1`;
     const applied = await migrate(db.sql, config.DB_SCHEMA);
+    // The embedded server ignores connection parameters; its one shared session keeps this setting.
+    if (embedded) await db.sql.unsafe(`set search_path to "${config.DB_SCHEMA}"`);
     logger.info(
       { schema: config.DB_SCHEMA, applied },
       applied.length ? "Migrations applied" : "Schema is current",

@@ -48,7 +48,8 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
         environments[i] = r.environment;
         executedBy[i] = r.executedBy;
         comments[i] = r.comment;
-        // jsonb goes in as text and is cast inside unnest; a bare string would be stored as a JSON string.
+        // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL: typed jsonb[] straight away,
+        // postgres.js would encode each string once more and store a JSON string, not an object.
         attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
         hashes[i] = r.contentHash;
       }
@@ -67,7 +68,7 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
               ${ids}::uuid[], ${keys}::text[], ${statuses}::text[], ${started}::timestamptz[],
               ${finished}::timestamptz[], ${durations}::int4[], ${cycles}::text[],
               ${environments}::text[], ${executedBy}::text[], ${comments}::text[],
-              ${attributes}::jsonb[], ${hashes}::text[]
+              ${attributes}::text[]::jsonb[], ${hashes}::text[]
             ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
               environment, executed_by, comment, attributes, content_hash)
             on conflict (id) do nothing

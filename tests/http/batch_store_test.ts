@@ -38,6 +38,23 @@ Deno.test("POST /v1/executions/batch returns 207 with the index and code of each
     assert.equal(count, 997);
     const [{ outbox }] = await sql`select count(*)::int as outbox from outbox`;
     assert.equal(outbox, 997, "every stored execution has its pending event");
+    const [{ objects }] = await sql`
+      select count(*)::int as objects from executions where jsonb_typeof(attributes) = 'object'`;
+    assert.equal(objects, 997, "attributes are stored as JSON objects, not JSON strings");
+
+    await t.step(
+      "GET /v1/executions/{id} returns the stored execution as it was sent",
+      async () => {
+        const response = await fetch(`${url}/v1/executions/${items[1].id}`);
+        assert.equal(response.status, 200);
+        assert.match(response.headers.get("content-type") ?? "", /application\/json/);
+        const stored = await response.json();
+        const { createdAt, batchId, ...rest } = stored;
+        assert.equal(batchId, body.batchId);
+        assert.ok(!Number.isNaN(Date.parse(createdAt)));
+        assert.deepEqual(rest, items[1]);
+      },
+    );
 
     await t.step(
       "the same batch again is 200 with every valid item a duplicate and nothing stored twice",
