@@ -1,0 +1,50 @@
+// What the CLI hands back: the summary on stdout and the failure file's NDJSON lines.
+import { formatCount } from "./progress.ts";
+import { ERROR_FIELD } from "./read_executions.ts";
+import type { Failure, SubmitOutcome } from "./submit_batches.ts";
+
+/** Field of a failure row holding input that is not a JSON object (an unparseable line, CSV cells). */
+export const RAW_FIELD = "_raw";
+
+/** Failed rows by error code, most frequent first. */
+export function countByCode(failures: readonly Failure[]): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const failure of failures) counts.set(failure.code, (counts.get(failure.code) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+/** The summary table: total, created, duplicates, failed (by code) and the time taken. */
+export function formatSummary(outcome: SubmitOutcome, elapsedMs: number): string {
+  const rows: Array<[string, string]> = [
+    ["total", formatCount(outcome.total)],
+    ["created", formatCount(outcome.created)],
+    ["duplicates", formatCount(outcome.duplicates)],
+    ["failed", formatCount(outcome.failures.length)],
+  ];
+  const byCode = countByCode(outcome.failures).map(([code, count]) =>
+    [`  ${code}`, formatCount(count)] as [string, string]
+  );
+  const time: [string, string] = ["time", `${(elapsedMs / 1000).toFixed(1)} s`];
+  const all = [...rows, ...byCode, time];
+  const labelWidth = Math.max(...all.map(([label]) => label.length)) + 2;
+  const valueWidth = Math.max(...all.map(([, value]) => value.length));
+  return all.map(([label, value]) => `${label.padEnd(labelWidth)}${value.padStart(valueWidth)}`)
+    .join("\n") + "\n";
+}
+
+/** One failure as a row to fix and resubmit: the row as sent plus `_error`, or `_raw` plus `_error`. */
+export function failureRow(failure: Failure): Record<string, unknown> {
+  const error: Record<string, unknown> = { index: failure.index };
+  if (failure.line !== undefined) error.line = failure.line;
+  error.code = failure.code;
+  error.message = failure.message;
+  if (failure.details) error.details = failure.details;
+  const { value } = failure;
+  const isRow = value !== null && typeof value === "object" && !Array.isArray(value);
+  return isRow ? { ...value, [ERROR_FIELD]: error } : { [RAW_FIELD]: value, [ERROR_FIELD]: error };
+}
+
+/** The failure file: one failure row per line, in input order. */
+export function failureLines(failures: readonly Failure[]): string {
+  return failures.map((failure) => JSON.stringify(failureRow(failure)) + "\n").join("");
+}
