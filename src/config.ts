@@ -20,9 +20,17 @@ export const TunablesSchema = z.object({
   PUBLISH_BATCH_MAX: int(1, 10_000, 500),
   PUBLISH_RETRY_ATTEMPTS: int(0, 100, 3),
   PUBLISH_RETRY_INITIAL_DELAY_MS: ms(0, 600_000, 200),
-  PUBLISH_RETRY_MULTIPLIER: z.coerce.number().min(1).max(10).default(2),
+  PUBLISH_RETRY_MULTIPLIER: z.coerce.number({ message: "must be a number" }).min(
+    1,
+    "must be at least 1",
+  )
+    .max(10, "must be at most 10").default(2),
   PUBLISH_RETRY_MAX_DELAY_MS: ms(0, 3_600_000, 5_000),
-  PUBLISH_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  PUBLISH_RETRY_JITTER: z.coerce.number({ message: "must be a number" }).min(
+    0,
+    "must be at least 0",
+  )
+    .max(1, "must be at most 1").default(0.2),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -81,14 +89,16 @@ export class ConfigError extends Error {
 }
 
 function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+  return error.issues.map((issue) =>
+    issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message
+  );
 }
 
 /** Parses the environment once; empty values count as unset. Throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([key, value]) =>
-      value !== undefined && value !== "" && key in ConfigSchema.shape
+      value !== undefined && value.trim() !== "" && key in ConfigSchema.shape
     ),
   );
   const result = ConfigSchema.safeParse(present);
@@ -107,7 +117,12 @@ export function parseTunablesFile(text: string, base: Tunables, fileName: string
   } catch (error) {
     throw new ConfigError([`${fileName}: is not valid JSON (${(error as Error).message})`]);
   }
-  const result = TunablesSchema.strict().safeParse({ ...base, ...(json as object) });
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw new ConfigError([
+      `${fileName}: must hold a JSON object of settings, such as {"BATCH_CHUNK_SIZE": 500}`,
+    ]);
+  }
+  const result = TunablesSchema.strict().safeParse({ ...base, ...json });
   if (!result.success) {
     throw new ConfigError(problemsOf(result.error).map((p) => `${fileName}: ${p}`));
   }

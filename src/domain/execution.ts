@@ -40,43 +40,45 @@ const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
 const timestamp = z.iso.datetime({
   offset: true,
   message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
-}).refine((value) => Date.parse(value) >= EARLIEST, {
+}).refine((value) => !(Date.parse(value) < EARLIEST), {
   message: "must be in year 0001 or later",
 });
 
 /** Walks a JSON value without recursion and reports the first limit it breaks, if any. */
 export function checkAttributes(value: Record<string, unknown>): string | undefined {
-  let bytes = 2;
+  const tooLarge = `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
+  // A lower bound of the serialised size (UTF-8 never takes fewer bytes than UTF-16 code units),
+  // so crossing it refuses the value without serialising it.
+  let atLeast = 2;
+  // Depth counts containers: an object holding a scalar is one level, as it reads.
   const stack: Array<[unknown, number]> = [[value, 1]];
-  const encoder = new TextEncoder();
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (depth > ATTRIBUTES_MAX_DEPTH) {
-      return `must not nest deeper than ${ATTRIBUTES_MAX_DEPTH} levels`;
-    }
     if (typeof node === "string") {
       if (node.includes("\u0000")) return "must not contain NUL characters";
-      bytes += encoder.encode(node).length + 2;
-    } else if (Array.isArray(node)) {
-      bytes += node.length + 1;
-      for (const child of node) stack.push([child, depth + 1]);
+      atLeast += node.length + 2;
     } else if (node !== null && typeof node === "object") {
-      for (const [key, child] of Object.entries(node)) {
-        if (key.includes("\u0000")) return "must not contain NUL characters";
-        bytes += encoder.encode(key).length + 4;
-        stack.push([child, depth + 1]);
+      if (depth > ATTRIBUTES_MAX_DEPTH) {
+        return `must not nest deeper than ${ATTRIBUTES_MAX_DEPTH} levels`;
+      }
+      if (Array.isArray(node)) {
+        atLeast += node.length + 1;
+        for (const child of node) stack.push([child, depth + 1]);
+      } else {
+        for (const [key, child] of Object.entries(node)) {
+          if (key.includes("\u0000")) return "must not contain NUL characters";
+          atLeast += key.length + 3;
+          stack.push([child, depth + 1]);
+        }
       }
     } else {
-      bytes += String(node).length + 1;
+      atLeast += 1;
     }
-    if (bytes > ATTRIBUTES_MAX_BYTES + 64) break;
+    if (atLeast > ATTRIBUTES_MAX_BYTES) return tooLarge;
   }
-  // The estimate above is only an upper-bound guard; the exact size is the serialised one.
-  if (
-    bytes > ATTRIBUTES_MAX_BYTES / 2 &&
-    encoder.encode(JSON.stringify(value)).length > ATTRIBUTES_MAX_BYTES
-  ) {
-    return `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
+  // Depth is bounded now, so serialising cannot overflow the stack; the exact size is this one.
+  if (new TextEncoder().encode(JSON.stringify(value)).length > ATTRIBUTES_MAX_BYTES) {
+    return tooLarge;
   }
   return undefined;
 }

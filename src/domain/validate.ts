@@ -19,6 +19,10 @@ export type Validated =
 
 /** Validates one raw item; never throws, and never reports more than MAX_DETAILS_PER_ITEM details. */
 export function validateExecution(raw: unknown): Validated {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    const got = raw === null ? "null" : Array.isArray(raw) ? "an array" : `a ${typeof raw}`;
+    return { ok: false, details: [{ path: "", message: `must be a JSON object, got ${got}` }] };
+  }
   const result = ExecutionInputSchema.safeParse(raw);
   if (result.success) return { ok: true, value: result.data };
   const details: ValidationDetail[] = [];
@@ -29,16 +33,16 @@ export function validateExecution(raw: unknown): Validated {
         details.push({ path: joinPath([...issue.path, key]), message: "is not a known field" });
       }
     } else {
-      details.push({ path: joinPath(issue.path), message: messageOf(issue) });
+      // zod reports a missing field as a type error; the raw item tells "absent" from "wrong".
+      const missing = issue.path.length === 1 && !Object.hasOwn(raw, issue.path[0] as string);
+      details.push({
+        path: joinPath(issue.path),
+        message: missing ? "is required" : issue.message,
+      });
     }
     if (details.length >= MAX_DETAILS_PER_ITEM) break;
   }
   return { ok: false, details };
-}
-
-function messageOf(issue: { code: string; message: string; input?: unknown; path: PropertyKey[] }) {
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
-  return issue.message;
 }
 
 function joinPath(path: PropertyKey[]): string {

@@ -109,17 +109,21 @@ function parseJson(text: string, maxItems: number): unknown[] {
 }
 
 function parseNdjson(text: string, maxItems: number): unknown[] {
-  const lines = text.split("\n").filter((line) => line.trim().length > 0);
+  // Blank lines are skipped, but messages name the line as an editor numbers it.
+  const lines: Array<{ text: string; number: number }> = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim().length > 0) lines.push({ text: line, number: i + 1 });
+  });
   if (lines.length === 0) {
     throw invalid("The NDJSON body has no lines: send one execution per line");
   }
   if (lines.length > maxItems) throw tooMany(lines.length, maxItems);
-  return lines.map((line, index) => {
+  return lines.map((line) => {
     try {
-      return JSON.parse(line);
+      return JSON.parse(line.text);
     } catch (error) {
       return new UnparseableItem(
-        `line ${index + 1} is not valid JSON: ${(error as Error).message}`,
+        `line ${line.number} is not valid JSON: ${(error as Error).message}`,
       );
     }
   });

@@ -1,0 +1,348 @@
+// createIngestor against an in-memory repository and sink: verdicts, chunking, bisection, storage failures.
+import assert from "node:assert/strict";
+import { StorageError, type StorageFailureKind } from "../../src/domain/errors.ts";
+import type { ExecutionRecord, StoredExecution } from "../../src/domain/execution.ts";
+import { createIngestor, type ItemVerdict, UnparseableItem } from "../../src/domain/ingest.ts";
+import type { BatchSummary, EventSink, ExecutionRepository } from "../../src/domain/ports.ts";
+import { toRecord, validateExecution } from "../../src/domain/validate.ts";
+
+const CREATED_AT = "2026-11-28T12:00:00.000Z";
+
+/** Options of the fake repository. */
+interface FakeRepositoryOptions {
+  /** A chunk holding any of these ids is refused as the database refuses a bad row. */
+  rejectIds?: Iterable<string>;
+  /** insertChunk calls (1-based) that fail as an unreachable database does. */
+  failCalls?: Map<number, StorageFailureKind>;
+  /** Rows stored before the batch: id → content hash. */
+  stored?: Map<string, string>;
+}
+
+/** An in-memory ExecutionRepository that keeps every call for assertions. */
+function fakeRepository(options: FakeRepositoryOptions = {}) {
+  const rejectIds = new Set(options.rejectIds ?? []);
+  const stored = new Map(options.stored ?? []);
+  const inserts: Array<{ batchId: string; ids: string[] }> = [];
+  const hashQueries: string[][] = [];
+  const summaries: BatchSummary[] = [];
+  const repository: ExecutionRepository = {
+    insertChunk(batchId, records) {
+      inserts.push({ batchId, ids: records.map((record) => record.id) });
+      const failure = options.failCalls?.get(inserts.length);
+      if (failure) return Promise.reject(new StorageError(failure, "the database is away"));
+      if (records.some((record) => rejectIds.has(record.id))) {
+        return Promise.reject(new StorageError("rejected", "a database rule refused it"));
+      }
+      const inserted: Array<{ id: string; createdAt: string }> = [];
+      for (const record of records) {
+        if (stored.has(record.id)) continue;
+        stored.set(record.id, record.contentHash);
+        inserted.push({ id: record.id, createdAt: CREATED_AT });
+      }
+      return Promise.resolve(inserted);
+    },
+    contentHashes(ids) {
+      hashQueries.push([...ids]);
+      return Promise.resolve(
+        new Map(ids.filter((id) => stored.has(id)).map((id) => [id, stored.get(id)!])),
+      );
+    },
+    saveBatch(summary) {
+      summaries.push(summary);
+      return Promise.resolve();
+    },
+  };
+  return { repository, stored, inserts, hashQueries, summaries };
+}
+
+/** An EventSink that keeps every offer. */
+function fakeSink() {
+  const offers: StoredExecution[][] = [];
+  const sink: EventSink = { offer: (executions) => void offers.push([...executions]) };
+  return { sink, offers };
+}
+
+/** Deterministic UUIDv7-shaped ids; the first one a batch takes is its batchId. */
+function idSequence() {
+  let n = 0;
+  return () => `0195f0e2-0000-7000-8000-${(++n).toString(16).padStart(12, "0")}`;
+}
+
+/** A valid raw item with a client id derived from `i`. */
+function raw(i: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+    testCaseKey: `TC-${i}`,
+    status: "PASSED",
+    startedAt: "2026-11-28T10:00:00.000Z",
+    attributes: { i },
+    ...overrides,
+  };
+}
+
+const raws = (n: number) => Array.from({ length: n }, (_, i) => raw(i));
+
+/** The record the ingestor will build for a raw item (for content hashes). */
+function recordOf(item: Record<string, unknown>): ExecutionRecord {
+  const checked = validateExecution(item);
+  if (!checked.ok) throw new Error("fixture is invalid");
+  return toRecord(checked.value, () => "unused");
+}
+
+function setup(options: FakeRepositoryOptions = {}) {
+  const repo = fakeRepository(options);
+  const events = fakeSink();
+  const ingestor = createIngestor({
+    repository: repo.repository,
+    sink: events.sink,
+    newId: idSequence(),
+    now: () => "2026-11-28T11:59:59.000Z",
+  });
+  return { ...repo, ...events, ingest: ingestor.ingest };
+}
+
+const codes = (items: ItemVerdict[]) => items.map((item) => item.error?.code ?? item.status);
+
+Deno.test("later copies of an id in the same batch fail with DUPLICATE_IN_BATCH and the first is stored", async () => {
+  const { ingest, inserts } = setup();
+  const first = raw(1);
+  const items = [
+    first,
+    raw(2),
+    { ...first, comment: "other content" },
+    { ...first, id: (first.id as string).toUpperCase() },
+  ];
+  const result = await ingest(items, { chunkSize: 100 });
+  assert.deepEqual(codes(result.items), [
+    "created",
+    "created",
+    "DUPLICATE_IN_BATCH",
+    "DUPLICATE_IN_BATCH",
+  ]);
+  assert.equal(result.items[2].id, first.id);
+  assert.equal(result.items[3].id, first.id, "the id is reported lower-cased");
+  assert.match(result.items[2].error!.message, /already at index 0/);
+  assert.deepEqual(inserts.map((call) => call.ids), [[first.id, raw(2).id]]);
+  assert.deepEqual([result.total, result.created, result.duplicates, result.failed], [4, 2, 0, 2]);
+});
+
+Deno.test("valid items are inserted in ceil(n / chunkSize) calls of chunkSize items, the last holding the rest", async (t) => {
+  const cases: Array<[number, number, number[]]> = [
+    [23, 5, [5, 5, 5, 5, 3]],
+    [20, 5, [5, 5, 5, 5]],
+    [7, 1, [1, 1, 1, 1, 1, 1, 1]],
+    [7, 1000, [7]],
+    [1, 500, [1]],
+    [10, 2.7, [2, 2, 2, 2, 2]],
+    [3, 0, [1, 1, 1]],
+  ];
+  for (const [n, chunkSize, sizes] of cases) {
+    await t.step(`${n} items in chunks of ${chunkSize}`, async () => {
+      const { ingest, inserts } = setup();
+      const result = await ingest(raws(n), { chunkSize });
+      assert.deepEqual(inserts.map((call) => call.ids.length), sizes);
+      assert.deepEqual(
+        inserts.flatMap((call) => call.ids),
+        raws(n).map((item) => item.id),
+        "every item once, in request order",
+      );
+      assert.ok(inserts.every((call) => call.batchId === result.batchId));
+      assert.equal(result.created, n);
+    });
+  }
+});
+
+Deno.test("a chunk the database rejects is bisected until only the culprit fails with STORAGE_FAILED", async (t) => {
+  for (const culprit of [0, 5, 13, 19]) {
+    await t.step(`culprit at index ${culprit} of 20 in chunks of 8`, async () => {
+      const items = raws(20);
+      const culpritId = items[culprit].id as string;
+      const { ingest, inserts, stored } = setup({ rejectIds: [culpritId] });
+      const result = await ingest(items, { chunkSize: 8 });
+      const expected = items.map((_, i) => i === culprit ? "STORAGE_FAILED" : "created");
+      assert.deepEqual(codes(result.items), expected);
+      assert.equal(result.items[culprit].id, culpritId);
+      assert.match(result.items[culprit].error!.message, /a database rule refused it/);
+      assert.deepEqual([result.created, result.failed], [19, 1]);
+      assert.equal(stored.size, 19);
+      assert.ok(!stored.has(culpritId));
+      assert.ok(
+        inserts.some((call) => call.ids.length === 1 && call.ids[0] === culpritId),
+        "the culprit is tried on its own",
+      );
+      // Bisecting 8 items costs at most 2·log2(8) extra calls beyond the 3 chunks.
+      assert.ok(inserts.length <= 3 + 6, `${inserts.length} insert calls`);
+    });
+  }
+
+  await t.step("two culprits in the same chunk both fail and nothing else does", async () => {
+    const items = raws(16);
+    const { ingest } = setup({ rejectIds: [items[2].id as string, items[6].id as string] });
+    const result = await ingest(items, { chunkSize: 16 });
+    assert.deepEqual(
+      result.items.filter((item) => item.status === "failed").map((item) => item.index),
+      [2, 6],
+    );
+    assert.equal(result.created, 14);
+  });
+});
+
+Deno.test("an unavailable database on the 2nd chunk keeps the 1st chunk and fails every later item with STORAGE_UNAVAILABLE", async () => {
+  const { ingest, inserts, stored, offers } = setup({ failCalls: new Map([[2, "unavailable"]]) });
+  const items = raws(17);
+  const result = await ingest(items, { chunkSize: 5 });
+  assert.equal(inserts.length, 2, "no insert after the database went away");
+  assert.deepEqual(
+    codes(result.items),
+    items.map((_, i) => i < 5 ? "created" : "STORAGE_UNAVAILABLE"),
+  );
+  assert.match(result.items[5].error!.message, /the database is away; retry later/);
+  assert.deepEqual([result.created, result.duplicates, result.failed], [5, 0, 12]);
+  assert.equal(stored.size, 5);
+  assert.deepEqual(
+    offers.flat().map((execution) => execution.id),
+    items.slice(0, 5).map((i) => i.id),
+  );
+});
+
+Deno.test("an unavailable database while bisecting a rejected chunk stops the batch there", async () => {
+  const items = raws(8);
+  // Call 1 (the whole chunk) is rejected; call 2 (its first half) finds the database gone.
+  const { ingest, inserts } = setup({
+    rejectIds: [items[1].id as string],
+    failCalls: new Map([[2, "unavailable"]]),
+  });
+  const result = await ingest(items, { chunkSize: 8 });
+  assert.equal(inserts.length, 2);
+  assert.deepEqual(codes(result.items), items.map(() => "STORAGE_UNAVAILABLE"));
+});
+
+Deno.test("ids the insert skipped are duplicates with the same content and ID_CONFLICT with other content", async () => {
+  const same = raw(1);
+  const changed = raw(2);
+  const stored = new Map([
+    [same.id as string, recordOf(same).contentHash],
+    [changed.id as string, recordOf({ ...changed, comment: "stored earlier" }).contentHash],
+  ]);
+  const { ingest, hashQueries, offers } = setup({ stored });
+  const result = await ingest([raw(0), same, changed, raw(3)], { chunkSize: 10 });
+  assert.deepEqual(codes(result.items), ["created", "duplicate", "ID_CONFLICT", "created"]);
+  assert.equal(result.items[1].error, undefined);
+  assert.equal(result.items[2].status, "failed");
+  assert.match(result.items[2].error!.message, /already stored with other content/);
+  assert.deepEqual(hashQueries, [[same.id, changed.id]], "only the skipped ids are looked up");
+  assert.deepEqual([result.created, result.duplicates, result.failed], [2, 1, 1]);
+  assert.deepEqual(offers.flat().map((execution) => execution.id), [raw(0).id, raw(3).id]);
+});
+
+Deno.test("the sink receives exactly the created executions, with batchId and createdAt and no hash", async () => {
+  const items = raws(6);
+  const stored = new Map([[items[4].id as string, recordOf(items[4]).contentHash]]);
+  const { ingest, offers } = setup({ stored, rejectIds: [items[1].id as string] });
+  items[3] = raw(3, { status: "GREEN" });
+  const result = await ingest(items, { chunkSize: 2 });
+  assert.deepEqual(codes(result.items), [
+    "created",
+    "STORAGE_FAILED",
+    "created",
+    "VALIDATION_FAILED",
+    "duplicate",
+    "created",
+  ]);
+  const offered = offers.flat();
+  assert.deepEqual(offered.map((execution) => execution.id), [
+    items[0].id,
+    items[2].id,
+    items[5].id,
+  ]);
+  for (const execution of offered) {
+    assert.equal(execution.batchId, result.batchId);
+    assert.equal(execution.createdAt, CREATED_AT);
+    assert.ok(!("contentHash" in execution));
+  }
+  const { contentHash: _hash, ...fields } = recordOf(items[0]);
+  assert.deepEqual(offered[0], { ...fields, batchId: result.batchId, createdAt: CREATED_AT });
+});
+
+Deno.test("an UnparseableItem fails with VALIDATION_FAILED and its reason as the only detail", async () => {
+  const { ingest } = setup();
+  const reason = "line 2 is not valid JSON: Unexpected token";
+  const result = await ingest([raw(0), new UnparseableItem(reason), raw(2)], { chunkSize: 10 });
+  assert.deepEqual(codes(result.items), ["created", "VALIDATION_FAILED", "created"]);
+  assert.deepEqual(result.items[1], {
+    index: 1,
+    id: null,
+    status: "failed",
+    error: {
+      code: "VALIDATION_FAILED",
+      message: "Cannot accept execution at index 1: 1 problem (see details)",
+      details: [{ path: "", message: reason }],
+    },
+  });
+});
+
+Deno.test("verdicts come back in request order, each with its own index", async () => {
+  const items: unknown[] = raws(12);
+  const stored = new Map([[raw(4).id as string, recordOf(raw(4)).contentHash]]);
+  const { ingest } = setup({ stored, rejectIds: [raw(9).id as string] });
+  items[1] = raw(1, { testCaseKey: "" });
+  items[2] = null;
+  items[6] = raw(0);
+  items[7] = new UnparseableItem("line 8 is not valid JSON");
+  const result = await ingest(items, { chunkSize: 3 });
+  assert.equal(result.items.length, 12);
+  assert.deepEqual(result.items.map((item) => item.index), items.map((_, i) => i));
+  assert.deepEqual(codes(result.items), [
+    "created",
+    "VALIDATION_FAILED",
+    "VALIDATION_FAILED",
+    "created",
+    "duplicate",
+    "created",
+    "DUPLICATE_IN_BATCH",
+    "VALIDATION_FAILED",
+    "created",
+    "STORAGE_FAILED",
+    "created",
+    "created",
+  ]);
+  assert.equal(result.items[1].id, raw(1).id, "an invalid item echoes the id it was sent with");
+  assert.equal(result.items[2].id, null);
+  assert.deepEqual([result.total, result.created, result.duplicates, result.failed], [12, 6, 1, 5]);
+});
+
+Deno.test("items without an id get one from newId after the batchId", async () => {
+  const { ingest } = setup();
+  const { id: _id, ...noId } = raw(1);
+  const result = await ingest([noId, noId], { chunkSize: 10 });
+  assert.equal(result.batchId, "0195f0e2-0000-7000-8000-000000000001");
+  assert.deepEqual(result.items.map((item) => item.id), [
+    "0195f0e2-0000-7000-8000-000000000002",
+    "0195f0e2-0000-7000-8000-000000000003",
+  ]);
+  assert.deepEqual(codes(result.items), ["created", "created"]);
+});
+
+Deno.test("the batch summary is saved with the counts when something was stored, and not otherwise", async (t) => {
+  await t.step("a batch with stored items saves its counts", async () => {
+    const { ingest, summaries } = setup();
+    const items: unknown[] = raws(3);
+    items[1] = null;
+    const result = await ingest(items, { chunkSize: 10 });
+    assert.equal(summaries.length, 1);
+    assert.equal(summaries[0].batchId, result.batchId);
+    assert.deepEqual(
+      [summaries[0].total, summaries[0].created, summaries[0].duplicates, summaries[0].failed],
+      [3, 2, 0, 1],
+    );
+    assert.equal(summaries[0].receivedAt, "2026-11-28T11:59:59.000Z");
+  });
+
+  await t.step("a batch where every item failed validation saves nothing", async () => {
+    const { ingest, summaries, inserts } = setup();
+    const result = await ingest([null, 42], { chunkSize: 10 });
+    assert.equal(result.failed, 2);
+    assert.equal(inserts.length, 0);
+    assert.deepEqual(summaries, []);
+  });
+});
