@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite against real services: checks PostgreSQL, starts Kafka (unless
+# KAFKA_BROKERS names one), runs every test, stops what it started, prints "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+mkdir -p .cache
+started_kafka=0
+stop_kafka() {
+  if [ "$started_kafka" = 1 ]; then bash scripts/kafka.sh stop >&2 || true; fi
+}
+trap stop_kafka EXIT
+
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  # A broker that was already running (another run, a developer's) is left running afterwards.
+  if bash scripts/kafka.sh status >/dev/null 2>&1; then
+    echo "Using the test Kafka broker that is already running (scripts/kafka.sh)" >&2
+  else
+    echo "Starting the test Kafka broker (scripts/kafka.sh start)..." >&2
+    started_kafka=1
+  fi
+  if ! bash scripts/kafka.sh start >&2; then
+    echo "FAILED: cannot start the Kafka broker; see the lines above and .cache/kafka/*.log" >&2
+    exit 1
+  fi
+  export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"
+fi
+
+if ! deno run --allow-net --allow-env --allow-read --allow-sys scripts/check_services.ts; then
+  echo "FAILED: the tests need both PostgreSQL and Kafka (see above); no test was run" >&2
+  exit 1
+fi
+
+began=$(date +%s)
+deno test --allow-all "$@" tests/ 2>&1 | tee .cache/test-output.log
+status=${PIPESTATUS[0]}
+echo "Test run took $(( $(date +%s) - began )) s" >&2
+
+# Deno's own summary reads "ok | 12 passed (3 steps) | 0 failed (5s)"; CI wants a plain line.
+summary=$(sed 's/\x1b\[[0-9;]*m//g' .cache/test-output.log | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
+passed=$(echo "$summary" | sed -nE 's/.* ([0-9]+) passed.*/\1/p')
+failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
+echo "${passed:-0} passed, ${failed:-0} failed"
+if [ -z "$summary" ] && [ "$status" = 0 ]; then
+  echo "FAILED: the test runner printed no summary" >&2
+  exit 1
+fi
+exit "$status"

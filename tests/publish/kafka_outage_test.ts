@@ -1,0 +1,162 @@
+// Durability against the real broker: a Kafka outage and a SIGKILL of the service lose no event.
+import assert from "node:assert/strict";
+import {
+  captureLogs,
+  consumeTopic,
+  createTopic,
+  DATABASE_URL,
+  dropSchema,
+  eventually,
+  executions,
+  KAFKA_BROKERS,
+  postBatch,
+  sqlFor,
+  startTestService,
+  testConfig,
+  uniqueName,
+} from "../_helpers.ts";
+import { startService } from "../../src/main.ts";
+
+const KAFKA_SCRIPT = new URL("../../scripts/kafka.sh", import.meta.url).pathname;
+
+async function kafka(command: "start" | "stop" | "status"): Promise<boolean> {
+  const { code, stderr } = await new Deno.Command("bash", {
+    args: [KAFKA_SCRIPT, command],
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (code !== 0 && command !== "status") {
+    throw new Error(`scripts/kafka.sh ${command} failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  return code === 0;
+}
+
+async function pendingCount(schema: string): Promise<number> {
+  const sql = sqlFor(schema);
+  try {
+    const [{ count }] = await sql`select count(*)::int as count from outbox`;
+    return count;
+  } finally {
+    await sql.end();
+  }
+}
+
+async function storedIds(schema: string): Promise<string[]> {
+  const sql = sqlFor(schema);
+  try {
+    return (await sql`select id from executions`).map((row) => row.id);
+  } finally {
+    await sql.end();
+  }
+}
+
+Deno.test("with the broker stopped a batch still gets 200; once it is back every event is published without a restart", async () => {
+  // This test stops and starts the broker, so it needs the one scripts/kafka.sh runs.
+  assert.ok(
+    await kafka("status"),
+    "the outage test needs the broker started by scripts/kafka.sh (KAFKA_BROKERS must not point elsewhere)",
+  );
+  const topic = uniqueName("executions");
+  await createTopic(topic);
+  const { url, config, close } = await startTestService({
+    KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+    KAFKA_TOPIC: topic,
+    OUTBOX_RELAY_INTERVAL_MS: "200",
+    OUTBOX_LEASE_MS: "1000",
+    PUBLISH_RETRY_ATTEMPTS: "2",
+    PUBLISH_RETRY_INITIAL_DELAY_MS: "100",
+    PUBLISH_RETRY_MAX_DELAY_MS: "500",
+    KAFKA_CONNECT_TIMEOUT_MS: "500",
+    KAFKA_REQUEST_TIMEOUT_MS: "2000",
+  });
+  try {
+    assert.equal((await postBatch(url, executions(100))).status, 200);
+    await consumeTopic(topic, 100, 30_000);
+    await kafka("stop");
+    try {
+      const response = await postBatch(url, executions(1000));
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).created, 1000);
+      // While the broker is down the events wait in the outbox, and the service stays ready.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.ok((await pendingCount(config.DB_SCHEMA)) > 0);
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal((await ready.json()).kafka.status, "down");
+    } finally {
+      await kafka("start");
+    }
+    await eventually(async () => (await pendingCount(config.DB_SCHEMA)) === 0, 90_000, 500);
+    const stored = await storedIds(config.DB_SCHEMA);
+    assert.equal(stored.length, 1100);
+    const published = new Set(
+      (await consumeTopic(topic, 1100, 30_000)).map((message) => message.headers.ce_id),
+    );
+    assert.deepEqual(stored.filter((id) => !published.has(id)), []);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a service killed with SIGKILL while draining a large backlog publishes every event after it starts again", async () => {
+  const topic = uniqueName("executions");
+  await createTopic(topic);
+  const schema = uniqueName("t");
+  // Build the backlog with publishing off: 30,000 events wait in the outbox.
+  const writer = await startService(testConfig({ DB_SCHEMA: schema }), {
+    logger: captureLogs("error").logger,
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await postBatch(writer.url, executions(10_000))).status, 200);
+    }
+  } finally {
+    await writer.stop();
+  }
+  const env = {
+    DATABASE_URL,
+    DB_SCHEMA: schema,
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+    KAFKA_TOPIC: topic,
+    OUTBOX_RELAY_INTERVAL_MS: "100",
+    OUTBOX_RELAY_BATCH: "500",
+    OUTBOX_LEASE_MS: "2000",
+    PUBLISH_BATCH_MAX: "200",
+  };
+  const spawn = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../../src/main.ts", import.meta.url).pathname],
+      env,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  try {
+    const first = spawn();
+    try {
+      await eventually(async () => (await pendingCount(schema)) < 25_000, 60_000, 50);
+    } finally {
+      first.kill("SIGKILL");
+      await first.status;
+    }
+    const left = await pendingCount(schema);
+    assert.ok(left > 0, "killed while events were still pending");
+    const second = spawn();
+    try {
+      await eventually(async () => (await pendingCount(schema)) === 0, 120_000, 500);
+    } finally {
+      second.kill("SIGTERM");
+      await second.status;
+    }
+    const stored = await storedIds(schema);
+    assert.equal(stored.length, 30_000);
+    const published = new Set(
+      (await consumeTopic(topic, 30_000, 60_000)).map((message) => message.headers.ce_id),
+    );
+    assert.deepEqual(stored.filter((id) => !published.has(id)), []);
+  } finally {
+    await dropSchema(schema);
+  }
+});
