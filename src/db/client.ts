@@ -59,6 +59,10 @@ export function createDb(options: DbOptions): Db {
     onnotice: () => {},
     debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
   });
+  // postgres.js can wait forever on a server that accepts a connection and then drops it during
+  // start-up (seen with a dying proxy); past this deadline the caller gets "unavailable" instead.
+  const deadlineMs = (options.statementTimeoutMs ?? 30_000) +
+    (options.connectTimeoutSeconds ?? 5) * 1000 + 1000;
   const limiter = createLimiter({
     concurrency: poolMax,
     queueMax: options.queueMax ?? 1000,
@@ -71,11 +75,27 @@ export function createDb(options: DbOptions): Db {
     poolMax,
     async run(work) {
       try {
-        return await limiter.run(() => work(sql));
+        return await limiter.run(() => withDeadline(work(sql), deadlineMs));
       } catch (error) {
         throw toStorageError(error);
       }
     },
     close: (timeoutSeconds = 5) => sql.end({ timeout: timeoutSeconds }),
   };
+}
+
+/** Thrown when a unit of work outlives its deadline. */
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer from the database within ${ms} ms`);
+    this.name = "DeadlineError";
+  }
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

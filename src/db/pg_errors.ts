@@ -40,7 +40,7 @@ export function toStorageError(error: unknown): StorageError {
     const phrase = PHRASES[state] ?? "the database rejected the values";
     return new StorageError("rejected", `${phrase} (SQLSTATE ${state})`, { cause: error });
   }
-  if (state === "57014") {
+  if (state === "57014" || (error as Error)?.name === "DeadlineError") {
     return new StorageError("unavailable", "the database took too long (statement timeout)", {
       cause: error,
     });
