@@ -24,8 +24,6 @@ export const ApiErrorCode = {
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
-  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
-  SHUTTING_DOWN: "SHUTTING_DOWN",
   INTERNAL_ERROR: "INTERNAL_ERROR",
 } as const;
 export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode];
@@ -33,7 +31,7 @@ export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode];
 /** An error that maps to one HTTP response with the JSON error envelope. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 500 | 503,
     readonly code: ApiErrorCode,
     message: string,
     readonly options: { retryAfterSeconds?: number; cause?: unknown } = {},
