@@ -1,6 +1,6 @@
 // The bulk execution store: unnest-array inserts of whole chunks, with their outbox rows, in one statement.
 import type { StoredExecution } from "../domain/execution.ts";
-import type { BatchSummary, ExecutionRepository } from "../domain/ports.ts";
+import type { BatchStatus, ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 
 /** Options of createExecutionStore. */
@@ -12,12 +12,6 @@ export interface ExecutionStoreOptions {
   leaseMs?: number;
   /** Called after each insert statement with its row count and duration in seconds. */
   onInsert?: (rows: number, seconds: number) => void;
-}
-
-/** A stored batch's counts and where its events stand. */
-export interface BatchStatus extends BatchSummary {
-  completedAt: string;
-  events: { published: number; pending: number; failed: number };
 }
 
 /** Creates the store; it implements the domain's ExecutionRepository plus the read side. */

@@ -11,6 +11,12 @@ export interface BatchSummary {
   receivedAt: string;
 }
 
+/** A stored batch's counts and where its events stand, as `GET /v1/batches/{batchId}` shows them. */
+export interface BatchStatus extends BatchSummary {
+  completedAt: string;
+  events: { published: number; pending: number; failed: number };
+}
+
 /** Where executions are stored. Every method throws StorageError on failure. */
 export interface ExecutionRepository {
   /**

@@ -4,28 +4,16 @@ import { ApiError, ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import { type Limiter, SaturatedError } from "../domain/limiter.ts";
-import type { Logger } from "../domain/ports.ts";
+import type { BatchStatus, Logger } from "../domain/ports.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import { type BatchLimits, readBatch } from "./batch_body.ts";
 import { errorBody } from "./error_mapper.ts";
-
-/** A batch's counts and its events' state, as GET /v1/batches/{id} shows them. */
-export interface BatchView {
-  batchId: string;
-  total: number;
-  created: number;
-  duplicates: number;
-  failed: number;
-  receivedAt: string;
-  completedAt: string;
-  events: { published: number; pending: number; failed: number };
-}
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps {
   ingest(items: readonly unknown[], options: { chunkSize: number }): Promise<BatchResult>;
   getExecution(id: string): Promise<StoredExecution | undefined>;
-  getBatch(id: string): Promise<BatchView | undefined>;
+  getBatch(id: string): Promise<BatchStatus | undefined>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
   limits: () => BatchLimits & { chunkSize: number };

@@ -57,7 +57,8 @@ function startProxy(target: { hostname: string; port: number }) {
   };
 }
 
-Deno.test("when the database cannot be reached a batch is 503 STORAGE_UNAVAILABLE with Retry-After, never a 500", async () => {
+/** The service on the real PostgreSQL through a proxy, after one batch went through it. */
+async function startBehindProxy() {
   const real = new URL(DATABASE_URL);
   const proxy = startProxy({ hostname: real.hostname, port: Number(real.port || 5432) });
   const viaProxy = new URL(DATABASE_URL);
@@ -67,8 +68,13 @@ Deno.test("when the database cannot be reached a batch is 503 STORAGE_UNAVAILABL
     DB_CONNECT_TIMEOUT_S: "1",
     DB_STATEMENT_TIMEOUT_MS: "1000",
   });
+  assert.equal((await postBatch(url, executions(10))).status, 200);
+  return { proxy, url, close };
+}
+
+Deno.test("when the database cannot be reached a batch is 503 STORAGE_UNAVAILABLE with Retry-After, never a 500", async () => {
+  const { proxy, url, close } = await startBehindProxy();
   try {
-    assert.equal((await postBatch(url, executions(10))).status, 200);
     proxy.close();
     const response = await postBatch(url, executions(10));
     assert.equal(response.status, 503);
@@ -91,17 +97,8 @@ Deno.test("when the database cannot be reached a batch is 503 STORAGE_UNAVAILABL
 });
 
 Deno.test("a database that accepts connections and drops them answers 503 within the deadline instead of hanging", async () => {
-  const real = new URL(DATABASE_URL);
-  const proxy = startProxy({ hostname: real.hostname, port: Number(real.port || 5432) });
-  const viaProxy = new URL(DATABASE_URL);
-  viaProxy.port = String(proxy.port);
-  const { url, close } = await startTestService({
-    DATABASE_URL: viaProxy.toString(),
-    DB_CONNECT_TIMEOUT_S: "1",
-    DB_STATEMENT_TIMEOUT_MS: "1000",
-  });
+  const { proxy, url, close } = await startBehindProxy();
   try {
-    assert.equal((await postBatch(url, executions(10))).status, 200);
     proxy.cut();
     const response = await postBatch(url, executions(10));
     assert.equal(response.status, 503);
