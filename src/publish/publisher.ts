@@ -184,16 +184,22 @@ export function createPublisher(deps: PublisherDeps) {
   }
 
   async function loop() {
-    while (!stopping && running <= wanted) {
-      const wait = pauseUntil - now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));
-      if (stopping || running > wanted) break;
-      const batch = await channel.take(deps.settings().batchMax);
-      if (batch.length === 0) {
-        if (channel.closed) break;
-        continue;
+    try {
+      while (!stopping && running <= wanted) {
+        const wait = pauseUntil - now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));
+        if (stopping || running > wanted) break;
+        const batch = await channel.take(deps.settings().batchMax);
+        if (batch.length === 0) {
+          if (channel.closed) break;
+          continue;
+        }
+        await publish(batch);
       }
-      await publish(batch);
+    } finally {
+      // Counted down in the same turn as the decision to leave, so that several surplus loops
+      // waking together cannot all leave and undershoot the wanted number.
+      running--;
     }
   }
 
@@ -201,10 +207,7 @@ export function createPublisher(deps: PublisherDeps) {
     running++;
     const done: Promise<void> = loop().catch((error) => {
       logger.error({ errorClass: errorClass(error) }, "Publisher loop failed");
-    }).finally(() => {
-      running--;
-      loops.delete(done);
-    });
+    }).finally(() => loops.delete(done));
     loops.add(done);
   }
 
