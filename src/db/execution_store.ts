@@ -29,7 +29,6 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       const durations = new Array<number | null>(n), cycles = new Array<string | null>(n);
       const environments = new Array<string | null>(n), executedBy = new Array<string | null>(n);
       const comments = new Array<string | null>(n), attributes = new Array<string | null>(n);
-      const hashes = new Array<string>(n);
       for (let i = 0; i < n; i++) {
         const r = records[i];
         ids[i] = r.id;
@@ -45,7 +44,6 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
         // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL: typed jsonb[] straight away,
         // postgres.js would encode each string once more and store a JSON string, not an object.
         attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
-        hashes[i] = r.contentHash;
       }
       return db.run(async (sql) => {
         const began = performance.now();
@@ -53,18 +51,17 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
           with ins as (
             insert into executions (
               id, batch_id, test_case_key, status, started_at, finished_at, duration_ms,
-              cycle_key, environment, executed_by, comment, attributes, content_hash
+              cycle_key, environment, executed_by, comment, attributes
             )
             select u.id, ${batchId}::uuid, u.test_case_key, u.status, u.started_at, u.finished_at,
-              u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes,
-              u.content_hash
+              u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes
             from unnest(
               ${ids}::uuid[], ${keys}::text[], ${statuses}::text[], ${started}::timestamptz[],
               ${finished}::timestamptz[], ${durations}::int4[], ${cycles}::text[],
               ${environments}::text[], ${executedBy}::text[], ${comments}::text[],
-              ${attributes}::text[]::jsonb[], ${hashes}::text[]
+              ${attributes}::text[]::jsonb[]
             ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
-              environment, executed_by, comment, attributes, content_hash)
+              environment, executed_by, comment, attributes)
             on conflict (id) do nothing
             returning id, created_at
           ), queued as (
@@ -77,11 +74,10 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       });
     },
 
-    contentHashes(ids) {
+    findStored(ids) {
       return db.run(async (sql) => {
-        const rows = await sql`
-          select id, content_hash from executions where id = any(${ids as string[]}::uuid[])`;
-        return new Map(rows.map((row) => [row.id as string, row.content_hash as string]));
+        const rows = await sql`select * from executions where id = any(${ids as string[]}::uuid[])`;
+        return new Map(rows.map((row) => [row.id as string, rowToExecution(row)]));
       });
     },
 

@@ -35,21 +35,26 @@ function text(max: number, { min = 0, multiLine = false } = {}) {
   });
 }
 
-// PostgreSQL has no year 0, so an RFC 3339 timestamp in year 0000 would fail at insert time.
+// PostgreSQL has no year 0, so an RFC 3339 timestamp in year 0000 (in UTC) would fail at insert
+// time. Only a string that starts in year 0000 or on 0001-01-01 can be that early, so the
+// common case needs no date parsing.
 const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
 const timestamp = z.iso.datetime({
   offset: true,
   message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
-}).refine((value) => !(Date.parse(value) < EARLIEST), {
-  message: "must be in year 0001 or later",
-});
+}).refine(
+  (value) =>
+    !value.startsWith("0000-") && !(value.startsWith("0001-01-01") && Date.parse(value) < EARLIEST),
+  { message: "must be in year 0001 or later" },
+);
 
 /** Walks a JSON value without recursion and reports the first limit it breaks, if any. */
 export function checkAttributes(value: Record<string, unknown>): string | undefined {
   const tooLarge = `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
-  // A lower bound of the serialised size (UTF-8 never takes fewer bytes than UTF-16 code units),
-  // so crossing it refuses the value without serialising it.
-  let atLeast = 2;
+  // Bounds of the serialised size, kept without serialising: UTF-8 never takes fewer bytes than
+  // UTF-16 code units, and no code unit takes more than 6 (an escape such as \u0001). Only a
+  // value between the bounds is serialised to measure it exactly.
+  let atLeast = 2, atMost = 2;
   // Depth counts containers: an object holding a scalar is one level, as it reads.
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
@@ -57,26 +62,32 @@ export function checkAttributes(value: Record<string, unknown>): string | undefi
     if (typeof node === "string") {
       if (node.includes("\u0000")) return "must not contain NUL characters";
       atLeast += node.length + 2;
+      atMost += 6 * node.length + 3;
     } else if (node !== null && typeof node === "object") {
       if (depth > ATTRIBUTES_MAX_DEPTH) {
         return `must not nest deeper than ${ATTRIBUTES_MAX_DEPTH} levels`;
       }
       if (Array.isArray(node)) {
         atLeast += node.length + 1;
+        atMost += node.length + 2;
         for (const child of node) stack.push([child, depth + 1]);
       } else {
+        atMost += 2;
         for (const [key, child] of Object.entries(node)) {
           if (key.includes("\u0000")) return "must not contain NUL characters";
           atLeast += key.length + 3;
+          atMost += 6 * key.length + 4;
           stack.push([child, depth + 1]);
         }
       }
     } else {
       atLeast += 1;
+      atMost += typeof node === "number" ? String(node).length + 1 : 6;
     }
     if (atLeast > ATTRIBUTES_MAX_BYTES) return tooLarge;
   }
-  // Depth is bounded now, so serialising cannot overflow the stack; the exact size is this one.
+  if (atMost <= ATTRIBUTES_MAX_BYTES) return undefined;
+  // Depth is bounded now, so serialising cannot overflow the stack.
   if (new TextEncoder().encode(JSON.stringify(value)).length > ATTRIBUTES_MAX_BYTES) {
     return tooLarge;
   }
@@ -135,12 +146,10 @@ export interface ExecutionRecord {
   executedBy: string | null;
   comment: string | null;
   attributes: Record<string, unknown> | null;
-  /** Hash of everything but the id: tells a resubmission (same hash) from a conflict. */
-  contentHash: string;
 }
 
 /** An execution as stored: what GET returns and what the Kafka event carries. */
-export interface StoredExecution extends Omit<ExecutionRecord, "contentHash"> {
+export interface StoredExecution extends ExecutionRecord {
   batchId: string;
   createdAt: string;
 }

@@ -2,7 +2,7 @@
 import { ItemErrorCode, StorageError } from "./errors.ts";
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
 import type { BatchSummary, EventSink, ExecutionRepository } from "./ports.ts";
-import { toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
+import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
 /** A line of an NDJSON upload that is not JSON; it fails as its own item, not the whole request. */
 export class UnparseableItem {
@@ -157,8 +157,7 @@ export function createIngestor(deps: IngestDeps) {
         continue;
       }
       verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
-      const { contentHash: _hash, ...fields } = item.record;
-      stored.push({ ...fields, batchId, createdAt: at });
+      stored.push({ ...item.record, batchId, createdAt: at });
     }
     if (stored.length > 0) deps.sink.offer(stored);
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
@@ -170,17 +169,17 @@ export function createIngestor(deps: IngestDeps) {
     skipped: Array<{ index: number; record: ExecutionRecord }>,
     verdicts: ItemVerdict[],
   ): Promise<StorageError | undefined> {
-    let hashes: Map<string, string>;
+    let found: Map<string, ExecutionRecord>;
     try {
-      hashes = await deps.repository.contentHashes(skipped.map((item) => item.record.id));
+      found = await deps.repository.findStored(skipped.map((item) => item.record.id));
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       for (const item of skipped) verdicts[item.index] = unavailableVerdict(item, error);
       return error.kind === "rejected" ? undefined : error;
     }
     for (const { index, record } of skipped) {
-      const hash = hashes.get(record.id);
-      verdicts[index] = hash === record.contentHash
+      const existing = found.get(record.id);
+      verdicts[index] = existing && sameContent(existing, record)
         ? { index, id: record.id, status: "duplicate" }
         : fail(index, record.id, {
           code: ItemErrorCode.ID_CONFLICT,

@@ -27,8 +27,8 @@ export interface ExecutionRepository {
     batchId: string,
     records: readonly ExecutionRecord[],
   ): Promise<Array<{ id: string; createdAt: string }>>;
-  /** The content hashes of those of `ids` that are stored. */
-  contentHashes(ids: readonly string[]): Promise<Map<string, string>>;
+  /** Those of `ids` that are stored, as records (to tell a resubmission from a conflict). */
+  findStored(ids: readonly string[]): Promise<Map<string, ExecutionRecord>>;
   /** Records a finished batch's counts. */
   saveBatch(summary: BatchSummary): Promise<void>;
 }

@@ -1,5 +1,4 @@
 // Validation of one raw item into a storable record, with a bounded list of field-level details.
-import { createHash } from "node:crypto";
 import { type ExecutionInput, ExecutionInputSchema, type ExecutionRecord } from "./execution.ts";
 
 /** At most this many details are reported for one item, however many problems it has. */
@@ -49,13 +48,14 @@ function joinPath(path: PropertyKey[]): string {
   return path.map(String).join(".");
 }
 
-/** Turns a validated execution into the record to store: id decided, times in UTC, content hashed. */
+/** Turns a validated execution into the record to store: id decided, times in UTC. */
 export function toRecord(input: ExecutionInput, newId: () => string): ExecutionRecord {
-  const content = {
+  return {
+    id: input.id?.toLowerCase() ?? newId(),
     testCaseKey: input.testCaseKey,
     status: input.status,
-    startedAt: new Date(input.startedAt).toISOString(),
-    finishedAt: input.finishedAt === undefined ? null : new Date(input.finishedAt).toISOString(),
+    startedAt: utc(input.startedAt),
+    finishedAt: input.finishedAt === undefined ? null : utc(input.finishedAt),
     durationMs: input.durationMs ?? null,
     cycleKey: input.cycleKey ?? null,
     environment: input.environment ?? null,
@@ -63,8 +63,25 @@ export function toRecord(input: ExecutionInput, newId: () => string): ExecutionR
     comment: input.comment ?? null,
     attributes: input.attributes ?? null,
   };
-  const contentHash = createHash("sha256").update(canonicalJson(content)).digest("base64url");
-  return { id: input.id?.toLowerCase() ?? newId(), ...content, contentHash };
+}
+
+// Most clients already send UTC with milliseconds; those strings are kept without a Date round trip.
+const CANONICAL_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+function utc(timestamp: string): string {
+  return CANONICAL_UTC.test(timestamp) ? timestamp : new Date(timestamp).toISOString();
+}
+
+/**
+ * True when two records hold the same execution, the id aside: a resubmission rather than a
+ * conflict. Attributes compare as JSON with sorted keys, so their key order does not matter.
+ */
+export function sameContent(a: ExecutionRecord, b: ExecutionRecord): boolean {
+  return a.testCaseKey === b.testCaseKey && a.status === b.status &&
+    a.startedAt === b.startedAt && a.finishedAt === b.finishedAt &&
+    a.durationMs === b.durationMs && a.cycleKey === b.cycleKey &&
+    a.environment === b.environment && a.executedBy === b.executedBy &&
+    a.comment === b.comment && canonicalJson(a.attributes) === canonicalJson(b.attributes);
 }
 
 /** JSON with object keys sorted at every level, so equal content always hashes the same. */

@@ -14,8 +14,8 @@ interface FakeRepositoryOptions {
   rejectIds?: Iterable<string>;
   /** insertChunk calls (1-based) that fail as an unreachable database does. */
   failCalls?: Map<number, StorageFailureKind>;
-  /** Rows stored before the batch: id → content hash. */
-  stored?: Map<string, string>;
+  /** Rows stored before the batch: id → record. */
+  stored?: Map<string, ExecutionRecord>;
 }
 
 /** An in-memory ExecutionRepository that keeps every call for assertions. */
@@ -23,7 +23,7 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
   const rejectIds = new Set(options.rejectIds ?? []);
   const stored = new Map(options.stored ?? []);
   const inserts: Array<{ batchId: string; ids: string[] }> = [];
-  const hashQueries: string[][] = [];
+  const lookups: string[][] = [];
   const summaries: BatchSummary[] = [];
   const repository: ExecutionRepository = {
     insertChunk(batchId, records) {
@@ -36,13 +36,13 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
       const inserted: Array<{ id: string; createdAt: string }> = [];
       for (const record of records) {
         if (stored.has(record.id)) continue;
-        stored.set(record.id, record.contentHash);
+        stored.set(record.id, record);
         inserted.push({ id: record.id, createdAt: CREATED_AT });
       }
       return Promise.resolve(inserted);
     },
-    contentHashes(ids) {
-      hashQueries.push([...ids]);
+    findStored(ids) {
+      lookups.push([...ids]);
       return Promise.resolve(
         new Map(ids.filter((id) => stored.has(id)).map((id) => [id, stored.get(id)!])),
       );
@@ -52,7 +52,7 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
       return Promise.resolve();
     },
   };
-  return { repository, stored, inserts, hashQueries, summaries };
+  return { repository, stored, inserts, lookups, summaries };
 }
 
 /** An EventSink that keeps every offer. */
@@ -221,23 +221,23 @@ Deno.test("ids the insert skipped are duplicates with the same content and ID_CO
   const same = raw(1);
   const changed = raw(2);
   const stored = new Map([
-    [same.id as string, recordOf(same).contentHash],
-    [changed.id as string, recordOf({ ...changed, comment: "stored earlier" }).contentHash],
+    [same.id as string, recordOf(same)],
+    [changed.id as string, recordOf({ ...changed, comment: "stored earlier" })],
   ]);
-  const { ingest, hashQueries, offers } = setup({ stored });
+  const { ingest, lookups, offers } = setup({ stored });
   const result = await ingest([raw(0), same, changed, raw(3)], { chunkSize: 10 });
   assert.deepEqual(codes(result.items), ["created", "duplicate", "ID_CONFLICT", "created"]);
   assert.equal(result.items[1].error, undefined);
   assert.equal(result.items[2].status, "failed");
   assert.match(result.items[2].error!.message, /already stored with other content/);
-  assert.deepEqual(hashQueries, [[same.id, changed.id]], "only the skipped ids are looked up");
+  assert.deepEqual(lookups, [[same.id, changed.id]], "only the skipped ids are looked up");
   assert.deepEqual([result.created, result.duplicates, result.failed], [2, 1, 1]);
   assert.deepEqual(offers.flat().map((execution) => execution.id), [raw(0).id, raw(3).id]);
 });
 
-Deno.test("the sink receives exactly the created executions, with batchId and createdAt and no hash", async () => {
+Deno.test("the sink receives exactly the created executions, with batchId and createdAt", async () => {
   const items = raws(6);
-  const stored = new Map([[items[4].id as string, recordOf(items[4]).contentHash]]);
+  const stored = new Map([[items[4].id as string, recordOf(items[4])]]);
   const { ingest, offers } = setup({ stored, rejectIds: [items[1].id as string] });
   items[3] = raw(3, { status: "GREEN" });
   const result = await ingest(items, { chunkSize: 2 });
@@ -258,10 +258,12 @@ Deno.test("the sink receives exactly the created executions, with batchId and cr
   for (const execution of offered) {
     assert.equal(execution.batchId, result.batchId);
     assert.equal(execution.createdAt, CREATED_AT);
-    assert.ok(!("contentHash" in execution));
   }
-  const { contentHash: _hash, ...fields } = recordOf(items[0]);
-  assert.deepEqual(offered[0], { ...fields, batchId: result.batchId, createdAt: CREATED_AT });
+  assert.deepEqual(offered[0], {
+    ...recordOf(items[0]),
+    batchId: result.batchId,
+    createdAt: CREATED_AT,
+  });
 });
 
 Deno.test("an UnparseableItem fails with VALIDATION_FAILED and its reason as the only detail", async () => {
@@ -283,7 +285,7 @@ Deno.test("an UnparseableItem fails with VALIDATION_FAILED and its reason as the
 
 Deno.test("verdicts come back in request order, each with its own index", async () => {
   const items: unknown[] = raws(12);
-  const stored = new Map([[raw(4).id as string, recordOf(raw(4)).contentHash]]);
+  const stored = new Map([[raw(4).id as string, recordOf(raw(4))]]);
   const { ingest } = setup({ stored, rejectIds: [raw(9).id as string] });
   items[1] = raw(1, { testCaseKey: "" });
   items[2] = null;
