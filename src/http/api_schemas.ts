@@ -263,7 +263,8 @@ export const examples = {
       status: "failed",
       error: {
         code: "ID_CONFLICT",
-        message: `Cannot store execution "${EXECUTION_ID}": that id is already stored with other content`,
+        message:
+          `Cannot store execution "${EXECUTION_ID}": that id is already stored with other content`,
       },
     }],
     error: {
@@ -347,6 +348,9 @@ export const examples = {
 };
 
 /** An error envelope example. */
-export function errorExample(code: ApiErrorCode, message: string): z.input<typeof ErrorEnvelopeSchema> {
+export function errorExample(
+  code: ApiErrorCode,
+  message: string,
+): z.input<typeof ErrorEnvelopeSchema> {
   return { error: { code, message, requestId: REQUEST_ID } };
 }

@@ -1,8 +1,488 @@
-// The OpenAPI document and interactive docs (placeholder until the document is generated).
+// The OpenAPI 3.1 document, generated from the zod schemas that validate requests, and the docs page.
 import { Hono } from "hono";
+import getSwaggerUiPath from "swagger-ui-dist/absolute-path.js";
+import { z } from "zod";
+import type { ApiErrorCode } from "../domain/errors.ts";
+import {
+  ATTRIBUTES_MAX_BYTES,
+  ATTRIBUTES_MAX_DEPTH,
+  ExecutionInputSchema,
+} from "../domain/execution.ts";
+import { RequeueRequestSchema } from "./admin_routes.ts";
+import * as api from "./api_schemas.ts";
 
-/** Creates /openapi.json and /docs. */
+/** The API's version in the document's `info`; raise it when the API changes. */
+export const API_VERSION = "1.0.0";
+
+// Requests are documented as zod reads them (io: "input"), responses as the routes write them.
+const REQUEST_SCHEMAS = {
+  ExecutionInput: ExecutionInputSchema,
+  BatchRequest: api.BatchRequestSchema,
+  RequeueRequest: RequeueRequestSchema,
+};
+const RESPONSE_SCHEMAS = {
+  BatchResponse: api.BatchResponseSchema,
+  BatchRejected: api.BatchRejectedSchema,
+  ItemVerdict: api.ItemVerdictSchema,
+  ItemError: api.ItemErrorSchema,
+  ValidationDetail: api.ValidationDetailSchema,
+  ErrorEnvelope: api.ErrorEnvelopeSchema,
+  ApiError: api.ApiErrorSchema,
+  StoredExecution: api.StoredExecutionSchema,
+  BatchView: api.BatchViewSchema,
+  DeadLetters: api.DeadLettersSchema,
+  DeadLetter: api.DeadLetterSchema,
+  RequeueResponse: api.RequeueResponseSchema,
+  Health: api.HealthSchema,
+  Readiness: api.ReadinessSchema,
+};
+type SchemaName = keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS;
+
+/** JSON Schema 2020-12 (the dialect of OpenAPI 3.1) for named zod schemas, referring to each other. */
+function componentSchemas(schemas: Record<string, z.ZodType>, io: "input" | "output") {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const converted = z.toJSONSchema(registry, {
+    io,
+    target: "draft-2020-12",
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  // Inside the document the dialect is given already, and an $id may not carry a fragment.
+  return Object.fromEntries(
+    Object.entries(converted).map((
+      [id, { $schema: _dialect, $id: _id, ...schema }],
+    ) => [id, schema]),
+  );
+}
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+const REQUEST_ID_HEADER = { "X-Request-Id": { $ref: "#/components/headers/RequestId" } };
+const RETRY_AFTER_HEADER = { "Retry-After": { $ref: "#/components/headers/RetryAfter" } };
+const USER = [{ userKey: [] }, { adminKey: [] }];
+const ADMIN = [{ adminKey: [] }];
+
+type Examples = Record<string, [summary: string, value: unknown]>;
+
+function jsonResponse(
+  description: string,
+  schema: SchemaName,
+  examples: Examples,
+  headers: Record<string, unknown> = {},
+) {
+  return {
+    description,
+    headers: { ...REQUEST_ID_HEADER, ...headers },
+    content: {
+      "application/json": {
+        schema: ref(schema),
+        examples: Object.fromEntries(
+          Object.entries(examples).map(([name, [summary, value]]) => [name, { summary, value }]),
+        ),
+      },
+    },
+  };
+}
+
+function errorResponse(
+  description: string,
+  examples: Record<string, [code: ApiErrorCode, message: string]>,
+  headers: Record<string, unknown> = {},
+) {
+  const values: Examples = Object.fromEntries(
+    Object.entries(examples).map(([name, [code, message]]) => [
+      name,
+      [code, api.errorExample(code, message)],
+    ]),
+  );
+  return jsonResponse(description, "ErrorEnvelope", values, headers);
+}
+
+const shared = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const USER_ERRORS = { 401: shared("Unauthorized"), 500: shared("InternalError") };
+const ADMIN_ERRORS = { ...USER_ERRORS, 403: shared("Forbidden"), 503: shared("ReadUnavailable") };
+
+function uuidPath(name: string, what: string) {
+  return {
+    name,
+    in: "path",
+    required: true,
+    description: `The ${what}'s id.`,
+    schema: { type: "string", format: "uuid" },
+  };
+}
+
+function invalidParameter(what: string) {
+  return errorResponse(`The ${what} id is not a UUID.`, {
+    notUuid: ["INVALID_PARAMETER", `Cannot look up ${what} "abc": not a UUID`],
+  });
+}
+
+const DESCRIPTION = `Takes batches of test executions, validates every item, stores the valid ones
+and answers with a verdict per item; each stored execution is then published as a Kafka event.
+
+**Access.** When \`API_KEYS\` or \`ADMIN_API_KEYS\` are set, \`/v1/*\` needs
+\`Authorization: Bearer <key>\` (a user or an admin key) and \`/admin/*\` an admin key. The
+operational routes and these docs need none.
+
+**Errors.** Every error response is \`{"error":{"code","message","requestId"}}\`; the codes are
+listed on \`ApiError.code\` (request level) and \`ItemError.code\` (item level). Every response
+carries \`X-Request-Id\`.
+
+**Rules the schemas cannot show.** The server also refuses, as validation errors of the item:
+control characters in text fields (tab, CR and LF are allowed in \`comment\`), a \`finishedAt\`
+before \`startedAt\`, a year before 0001, and \`attributes\` over ${ATTRIBUTES_MAX_BYTES} bytes
+serialised or nested deeper than ${ATTRIBUTES_MAX_DEPTH} levels.`;
+
+/** Builds the OpenAPI 3.1 document. */
+export function createOpenApiDocument() {
+  const { examples: ex } = api;
+  return {
+    openapi: "3.1.0",
+    info: { title: "execution-ingest", version: API_VERSION, description: DESCRIPTION },
+    tags: [
+      { name: "executions", description: "Send and read test executions." },
+      { name: "admin", description: "Dead letters: events that failed their last publish." },
+      { name: "operations", description: "Probes and metrics; no API key needed." },
+    ],
+    paths: {
+      "/v1/executions/batch": {
+        post: {
+          operationId: "postExecutionBatch",
+          tags: ["executions"],
+          summary: "Validate and store a batch of executions",
+          description:
+            "Every item is validated and judged on its own; the answer has one verdict per item, " +
+            "in request order. Resubmitting is safe: an id already stored with the same content is " +
+            "a `duplicate`. NDJSON is also accepted as `application/ndjson` and `application/jsonl`.",
+          security: USER,
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: ref("BatchRequest"),
+                examples: {
+                  valid: { summary: "Two valid executions", value: ex.batchRequest },
+                  oneInvalidItem: {
+                    summary: "The second item is invalid: the answer is 207",
+                    value: ex.batchWithInvalidItem,
+                  },
+                },
+              },
+              "application/x-ndjson": {
+                schema: {
+                  type: "string",
+                  description:
+                    "One ExecutionInput object per line, up to BATCH_MAX_ITEMS lines; blank lines " +
+                    "are skipped and a line that is not JSON fails as its own item.",
+                },
+                example: ex.ndjsonRequest,
+              },
+            },
+          },
+          responses: {
+            200: jsonResponse("No item failed: each was created or a duplicate.", "BatchResponse", {
+              stored: ["Created and duplicate", ex.batchCreated],
+            }),
+            207: jsonResponse("Some items failed and some did not.", "BatchResponse", {
+              mixed: ["One stored, one invalid", ex.batchMixed],
+            }),
+            400: errorResponse("The body is not a batch.", {
+              notJson: [
+                "INVALID_BODY",
+                "Cannot parse the body as JSON: Unexpected end of JSON input",
+              ],
+              empty: [
+                "INVALID_BODY",
+                'The "executions" array is empty: send at least one execution',
+              ],
+            }),
+            413: errorResponse("The batch is too large; split it.", {
+              tooManyItems: [
+                "TOO_MANY_ITEMS",
+                "Cannot accept 10001 executions in one batch: the limit is 10000; split the batch",
+              ],
+              payloadTooLarge: [
+                "PAYLOAD_TOO_LARGE",
+                "Cannot accept a body over 16777216 bytes; split the batch",
+              ],
+            }),
+            415: errorResponse("The content type is neither JSON nor NDJSON.", {
+              unsupported: [
+                "UNSUPPORTED_MEDIA_TYPE",
+                'Cannot read a batch sent as "text/csv": send application/json or application/x-ndjson',
+              ],
+            }),
+            422: jsonResponse(
+              "Every item was rejected: the batch answer plus the error envelope's field.",
+              "BatchRejected",
+              {
+                allInvalid: ["Every item failed validation", ex.batchAllInvalid],
+                allRejected: ["Every item was rejected, not all by validation", ex.batchRejected],
+              },
+            ),
+            503: errorResponse(
+              "Nothing was stored; retry the whole batch after Retry-After seconds.",
+              {
+                storageUnavailable: [
+                  "STORAGE_UNAVAILABLE",
+                  "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
+                ],
+                saturated: [
+                  "SERVICE_SATURATED",
+                  "The service is busy with other batches; retry later",
+                ],
+              },
+              RETRY_AFTER_HEADER,
+            ),
+            ...USER_ERRORS,
+          },
+        },
+      },
+      "/v1/executions/{id}": {
+        get: {
+          operationId: "getExecution",
+          tags: ["executions"],
+          summary: "Read one stored execution",
+          security: USER,
+          parameters: [uuidPath("id", "execution")],
+          responses: {
+            200: jsonResponse("The execution.", "StoredExecution", {
+              stored: ["A stored execution", ex.storedExecution],
+            }),
+            400: invalidParameter("execution"),
+            404: errorResponse("No execution has this id.", {
+              notFound: ["NOT_FOUND", `Cannot find execution "${ex.storedExecution.id}"`],
+            }),
+            ...USER_ERRORS,
+            503: shared("ReadUnavailable"),
+          },
+        },
+      },
+      "/v1/batches/{batchId}": {
+        get: {
+          operationId: "getBatch",
+          tags: ["executions"],
+          summary: "Read a batch's counts and where its events stand",
+          security: USER,
+          parameters: [uuidPath("batchId", "batch")],
+          responses: {
+            200: jsonResponse("The batch.", "BatchView", { batch: ["A batch", ex.batchView] }),
+            400: invalidParameter("batch"),
+            404: errorResponse("No batch has this id (or it stored nothing).", {
+              notFound: ["NOT_FOUND", `Cannot find batch "${ex.batchView.batchId}"`],
+            }),
+            ...USER_ERRORS,
+            503: shared("ReadUnavailable"),
+          },
+        },
+      },
+      "/admin/dead-letters": {
+        get: {
+          operationId: "listDeadLetters",
+          tags: ["admin"],
+          summary: "List events that failed their last publish attempt",
+          security: ADMIN,
+          parameters: [{
+            name: "limit",
+            in: "query",
+            description: "Most dead letters to return.",
+            schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          }],
+          responses: {
+            200: jsonResponse("Dead letters, oldest first.", "DeadLetters", {
+              one: ["One dead letter", ex.deadLetters],
+            }),
+            400: errorResponse("The limit is not a whole number from 1 to 1000.", {
+              badLimit: ["INVALID_PARAMETER", "limit must be a whole number from 1 to 1000"],
+            }),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/admin/dead-letters/requeue": {
+        post: {
+          operationId: "requeueDeadLetters",
+          tags: ["admin"],
+          summary: "Put dead letters back in the publishing queue",
+          security: ADMIN,
+          requestBody: {
+            required: false,
+            description: "An empty body or `{}` re-queues every dead letter.",
+            content: {
+              "application/json": {
+                schema: ref("RequeueRequest"),
+                examples: {
+                  some: { summary: "These ids", value: { ids: [ex.storedExecution.id] } },
+                  all: { summary: "Every dead letter", value: {} },
+                },
+              },
+            },
+          },
+          responses: {
+            200: jsonResponse("How many were re-queued.", "RequeueResponse", {
+              requeued: ["Three re-queued", { requeued: 3 }],
+            }),
+            400: errorResponse("The body is not JSON or not a requeue request.", {
+              badId: ["INVALID_BODY", 'Invalid body at "ids.0": Invalid UUID'],
+            }),
+            ...ADMIN_ERRORS,
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          operationId: "health",
+          tags: ["operations"],
+          summary: "Liveness: the process answers",
+          responses: {
+            200: jsonResponse("Alive.", "Health", { ok: ["Alive", { status: "ok" }] }),
+          },
+        },
+      },
+      "/readyz": {
+        get: {
+          operationId: "readiness",
+          tags: ["operations"],
+          summary: "Readiness: database reachable and migrations applied",
+          responses: {
+            200: jsonResponse("Ready.", "Readiness", { ready: ["Ready", ex.readiness] }),
+            503: jsonResponse("Not ready (or shutting down).", "Readiness", {
+              databaseDown: ["The database is down", {
+                status: "not ready",
+                ready: false,
+                database: { status: "down", migrations: "unknown" },
+                kafka: { status: "up" },
+                shuttingDown: false,
+              }],
+            }),
+          },
+        },
+      },
+      "/metrics": {
+        get: {
+          operationId: "metrics",
+          tags: ["operations"],
+          summary: "Prometheus metrics",
+          responses: {
+            200: {
+              description: "Prometheus text exposition format 0.0.4.",
+              content: {
+                "text/plain": {
+                  schema: { type: "string" },
+                  example: "# HELP executions_received_total Executions received in batches.\n" +
+                    "# TYPE executions_received_total counter\nexecutions_received_total 1000\n",
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        ...componentSchemas(REQUEST_SCHEMAS, "input"),
+        ...componentSchemas(RESPONSE_SCHEMAS, "output"),
+      },
+      responses: {
+        Unauthorized: errorResponse("No API key, or one that is not configured.", {
+          missing: ["UNAUTHORIZED", "Send an API key as 'Authorization: Bearer <key>'"],
+          invalid: ["UNAUTHORIZED", "The API key is not valid"],
+        }, { "WWW-Authenticate": { $ref: "#/components/headers/WWWAuthenticate" } }),
+        Forbidden: errorResponse("A user key on an admin route.", {
+          userKey: ["FORBIDDEN", "This endpoint needs an admin API key"],
+        }),
+        ReadUnavailable: errorResponse("The database cannot be read now; retry later.", {
+          unavailable: [
+            "STORAGE_UNAVAILABLE",
+            "Cannot read from the database now: the database is unreachable",
+          ],
+        }, RETRY_AFTER_HEADER),
+        InternalError: errorResponse("A bug on our side; the request id finds it in the log.", {
+          internal: [
+            "INTERNAL_ERROR",
+            "Something went wrong on our side; the request id helps us find it",
+          ],
+        }),
+      },
+      headers: {
+        RequestId: {
+          description: "The request's id: the one sent in X-Request-Id, or a new one.",
+          schema: { type: "string" },
+        },
+        RetryAfter: {
+          description: "Seconds to wait before retrying.",
+          schema: { type: "integer", minimum: 0 },
+        },
+        WWWAuthenticate: {
+          description: "The Bearer challenge (RFC 6750).",
+          schema: { type: "string" },
+        },
+      },
+      securitySchemes: {
+        userKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "A key from API_KEYS, for /v1 (an admin key works too).",
+        },
+        adminKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "A key from ADMIN_API_KEYS, for /admin and /v1.",
+        },
+      },
+    },
+  };
+}
+
+// Swagger UI's files come from the npm package swagger-ui-dist in Deno's cache: the page works offline.
+const ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+};
+
+const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>execution-ingest API</title>
+<link rel="stylesheet" href="docs/swagger-ui.css">
+<style>body { margin: 0 } .raw { font: 14px sans-serif; margin: 8px 20px }</style>
+</head>
+<body>
+<p class="raw">execution-ingest API ${API_VERSION}. The OpenAPI 3.1 document itself:
+<a href="openapi.json">/openapi.json</a>.</p>
+<div id="swagger-ui"><noscript><p class="raw">The interactive docs need JavaScript.</p></noscript></div>
+<script src="docs/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null });
+</script>
+</body>
+</html>
+`;
+
+/** Creates GET /openapi.json, GET /docs and the docs page's two asset files. */
 export function createOpenApiRoutes() {
+  const document = JSON.stringify(createOpenApiDocument());
+  const assets = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   const app = new Hono();
+
+  app.get("/openapi.json", (c) => c.body(document, 200, { "content-type": "application/json" }));
+  app.get("/docs", (c) => c.html(DOCS_PAGE));
+  for (const [name, type] of Object.entries(ASSETS)) {
+    app.get(`/docs/${name}`, async (c) => {
+      // Read on first use and kept: about 2 MB, and never read for a service nobody browses.
+      let bytes = assets.get(name);
+      if (!bytes) {
+        bytes = Deno.readFile(`${getSwaggerUiPath()}/${name}`);
+        assets.set(name, bytes);
+        bytes.catch(() => assets.delete(name));
+      }
+      return c.body(await bytes, 200, {
+        "content-type": type,
+        "cache-control": "public, max-age=86400",
+      });
+    });
+  }
   return app;
 }
