@@ -6,11 +6,11 @@ import type { Logger } from "../domain/ports.ts";
 
 /** The body of every error response. */
 export interface ErrorEnvelope {
-  error: { code: string; message: string; requestId: string };
+  error: { code: ApiErrorCode; message: string; requestId: string };
 }
 
 /** Builds the envelope for the current request. */
-export function errorBody(c: Context, code: string, message: string): ErrorEnvelope {
+export function errorBody(c: Context, code: ApiErrorCode, message: string): ErrorEnvelope {
   return { error: { code, message, requestId: c.get("requestId") ?? "" } };
 }
 
