@@ -22,9 +22,9 @@ import type { ReadinessReport } from "./http/ops_routes.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { createChannel } from "./publish/channel.ts";
-import { createKafkaProducer } from "./publish/kafka_producer.ts";
 import { createPublisher, type PublisherSettings } from "./publish/publisher.ts";
 import { createRelay } from "./publish/relay.ts";
+import { createWorkerProducer } from "./publish/worker_producer.ts";
 
 /** Options for tests and tools that start the service in-process. */
 export interface StartOptions {
@@ -141,7 +141,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
   let publisher: ReturnType<typeof createPublisher> | undefined;
   let relay: ReturnType<typeof createRelay> | undefined;
   if (publishing) {
-    let producer: EventProducer = createKafkaProducer({
+    let producer: EventProducer = createWorkerProducer({
       brokers: config.KAFKA_BROKERS,
       topic: config.KAFKA_TOPIC,
       clientId: config.KAFKA_CLIENT_ID,
@@ -234,6 +234,8 @@ export async function startService(config: Config, options: StartOptions = {}) {
         maxItems: config.BATCH_MAX_ITEMS,
         maxBytes: config.BATCH_MAX_BYTES,
         chunkSize: tunables.BATCH_CHUNK_SIZE,
+        // The embedded server has one connection: chunks side by side would only queue.
+        chunkConcurrency: embedded ? 1 : config.BATCH_CHUNK_CONCURRENCY,
       }),
     },
     admin: { listDeadLetters: outbox.listDeadLetters, requeue: outbox.requeue },

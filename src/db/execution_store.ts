@@ -20,7 +20,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
   const onInsert = options.onInsert;
 
   const repository: ExecutionRepository = {
-    insertChunk(batchId, records) {
+    insertChunk(batchId, unordered) {
+      // Rows go in id order, so two transactions inserting overlapping ids (a batch resubmitted
+      // while its first copy is still being stored) take their row locks in the same order and
+      // cannot deadlock each other.
+      const records = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const n = records.length;
       const ids = new Array<string>(n),
         keys = new Array<string>(n),

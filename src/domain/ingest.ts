@@ -48,6 +48,8 @@ export interface IngestDeps {
 export interface IngestOptions {
   /** Items per insert statement. */
   chunkSize: number;
+  /** Chunks of one batch stored at once. @default 1 */
+  chunkConcurrency?: number;
 }
 
 /** Creates the batch ingestor. */
@@ -91,15 +93,26 @@ export function createIngestor(deps: IngestDeps) {
     });
 
     const chunkSize = Math.max(1, Math.floor(options.chunkSize));
-    let unavailable: StorageError | undefined;
+    const chunks: Array<Array<{ index: number; record: ExecutionRecord }>> = [];
     for (let start = 0; start < pending.length; start += chunkSize) {
-      const chunk = pending.slice(start, start + chunkSize);
-      if (unavailable) {
-        for (const item of chunk) verdicts[item.index] = unavailableVerdict(item, unavailable);
-        continue;
-      }
-      unavailable = await storeChunk(batchId, chunk, verdicts);
+      chunks.push(pending.slice(start, start + chunkSize));
     }
+    // A few chunks of one batch are stored side by side (each on its own connection, committed on
+    // its own); once the database is found unavailable, the chunks not yet started are not tried.
+    let unavailable: StorageError | undefined;
+    let nextChunk = 0;
+    const worker = async () => {
+      while (nextChunk < chunks.length) {
+        const chunk = chunks[nextChunk++];
+        if (unavailable) {
+          for (const item of chunk) verdicts[item.index] = unavailableVerdict(item, unavailable);
+          continue;
+        }
+        unavailable = (await storeChunk(batchId, chunk, verdicts)) ?? unavailable;
+      }
+    };
+    const lanes = Math.max(1, Math.min(options.chunkConcurrency ?? 1, chunks.length));
+    await Promise.all(Array.from({ length: lanes }, worker));
 
     let created = 0, duplicates = 0, failed = 0;
     for (const verdict of verdicts) {

@@ -11,12 +11,15 @@ import { errorBody } from "./error_mapper.ts";
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps {
-  ingest(items: readonly unknown[], options: { chunkSize: number }): Promise<BatchResult>;
+  ingest(
+    items: readonly unknown[],
+    options: { chunkSize: number; chunkConcurrency: number },
+  ): Promise<BatchResult>;
   getExecution(id: string): Promise<StoredExecution | undefined>;
   getBatch(id: string): Promise<BatchStatus | undefined>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
-  limits: () => BatchLimits & { chunkSize: number };
+  limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
   metrics: Metrics;
   logger: Logger;
 }
@@ -57,7 +60,10 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
       answer = await deps.batchLimiter.run(async () => {
         const items = await readBatch(c, limits);
         const began = performance.now();
-        const result = await deps.ingest(items, { chunkSize: limits.chunkSize });
+        const result = await deps.ingest(items, {
+          chunkSize: limits.chunkSize,
+          chunkConcurrency: limits.chunkConcurrency,
+        });
         return { result, seconds: (performance.now() - began) / 1000 };
       });
     } catch (error) {

@@ -127,7 +127,8 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
       gaps[0] >= 95 && gaps[1] >= 195 && gaps[2] >= 395,
       `growing delays, got ${gaps.map(Math.round)}`,
     );
-    assert.ok(gaps[1] > gaps[0] && gaps[2] > gaps[1]);
+    // Real gaps also hold the work between tries (publishing the others, a worker round trip), so
+    // only their lower bounds are checked; the delays themselves are the logged ones below.
     const retries = lines.map((line) => JSON.parse(line)).filter((entry) =>
       entry.msg === "Kafka send failed; retrying"
     );
