@@ -117,6 +117,28 @@ export function sqlFor(schema: string) {
   });
 }
 
+/** Events still pending in a schema's outbox (dead letters aside). */
+export async function pendingEvents(schema: string): Promise<number> {
+  const sql = sqlFor(schema);
+  try {
+    const [{ count }] =
+      await sql`select count(*)::int as count from outbox where state = 'pending'`;
+    return count;
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The ids of every execution stored in a schema. */
+export async function storedIds(schema: string): Promise<string[]> {
+  const sql = sqlFor(schema);
+  try {
+    return (await sql`select id from executions`).map((row) => row.id);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** A kafkajs client on the test broker, failing fast when it is not there. */
 export function testKafka() {
   return new Kafka({

@@ -9,9 +9,10 @@ import {
   eventually,
   executions,
   KAFKA_BROKERS,
+  pendingEvents,
   postBatch,
-  sqlFor,
   startTestService,
+  storedIds,
   testConfig,
   uniqueName,
 } from "../_helpers.ts";
@@ -30,25 +31,6 @@ async function kafka(command: "start" | "stop" | "status"): Promise<boolean> {
     throw new Error(`scripts/kafka.sh ${command} failed: ${new TextDecoder().decode(stderr)}`);
   }
   return code === 0;
-}
-
-async function pendingCount(schema: string): Promise<number> {
-  const sql = sqlFor(schema);
-  try {
-    const [{ count }] = await sql`select count(*)::int as count from outbox`;
-    return count;
-  } finally {
-    await sql.end();
-  }
-}
-
-async function storedIds(schema: string): Promise<string[]> {
-  const sql = sqlFor(schema);
-  try {
-    return (await sql`select id from executions`).map((row) => row.id);
-  } finally {
-    await sql.end();
-  }
 }
 
 Deno.test("with the broker stopped a batch still gets 200; once it is back every event is published without a restart", async () => {
@@ -80,14 +62,14 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
       assert.equal((await response.json()).created, 1000);
       // While the broker is down the events wait in the outbox, and the service stays ready.
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      assert.ok((await pendingCount(config.DB_SCHEMA)) > 0);
+      assert.ok((await pendingEvents(config.DB_SCHEMA)) > 0);
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200);
       assert.equal((await ready.json()).kafka.status, "down");
     } finally {
       await kafka("start");
     }
-    await eventually(async () => (await pendingCount(config.DB_SCHEMA)) === 0, 90_000, 500);
+    await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) === 0, 90_000, 500);
     const stored = await storedIds(config.DB_SCHEMA);
     assert.equal(stored.length, 1100);
     const published = new Set(
@@ -136,16 +118,16 @@ Deno.test("a service killed with SIGKILL while draining a large backlog publishe
   try {
     const first = spawn();
     try {
-      await eventually(async () => (await pendingCount(schema)) < 25_000, 60_000, 50);
+      await eventually(async () => (await pendingEvents(schema)) < 25_000, 60_000, 50);
     } finally {
       first.kill("SIGKILL");
       await first.status;
     }
-    const left = await pendingCount(schema);
+    const left = await pendingEvents(schema);
     assert.ok(left > 0, "killed while events were still pending");
     const second = spawn();
     try {
-      await eventually(async () => (await pendingCount(schema)) === 0, 120_000, 500);
+      await eventually(async () => (await pendingEvents(schema)) === 0, 120_000, 500);
     } finally {
       second.kill("SIGTERM");
       await second.status;

@@ -10,6 +10,7 @@ import {
   execution,
   executions,
   KAFKA_BROKERS,
+  pendingEvents,
   postBatch,
   sqlFor,
   startTestService,
@@ -24,17 +25,6 @@ const kafkaEnv = (topic: string, extra: Record<string, string> = {}) => ({
   OUTBOX_RELAY_INTERVAL_MS: "200",
   ...extra,
 });
-
-async function outboxCount(schema: string): Promise<number> {
-  const sql = sqlFor(schema);
-  try {
-    const [{ count }] =
-      await sql`select count(*)::int as count from outbox where state = 'pending'`;
-    return count;
-  } finally {
-    await sql.end();
-  }
-}
 
 Deno.test("a 1,000-item batch yields 1,000 events with the right keys, values and CloudEvents headers", async () => {
   const topic = uniqueName("executions");
@@ -65,7 +55,7 @@ Deno.test("a 1,000-item batch yields 1,000 events with the right keys, values an
       assert.deepEqual(message.value.attributes, item.attributes);
       assert.equal(message.value.comment, item.comment);
     }
-    await eventually(async () => (await outboxCount(config.DB_SCHEMA)) === 0, 10_000);
+    await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) === 0, 10_000);
     const batch = await (await fetch(`${url}/v1/batches/${batchId}`)).json();
     assert.deepEqual(batch.events, { published: 1000, pending: 0, failed: 0 });
   } finally {
@@ -174,7 +164,7 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
       all.some((message) => message.headers.ce_id === poison),
       "the re-queued event was published",
     );
-    await eventually(async () => (await outboxCount(config.DB_SCHEMA)) === 0, 10_000);
+    await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) === 0, 10_000);
   } finally {
     await close();
   }
@@ -203,7 +193,7 @@ Deno.test("two service instances on one database and one broker publish every ex
     const messages = await consumeTopic(topic, 5000);
     const published = new Set(messages.map((message) => message.headers.ce_id));
     assert.deepEqual(stored.filter((id) => !published.has(id)), []);
-    await eventually(async () => (await outboxCount(schema)) === 0, 10_000);
+    await eventually(async () => (await pendingEvents(schema)) === 0, 10_000);
   } finally {
     await a.stop();
     await b.stop();
