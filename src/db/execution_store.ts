@@ -74,7 +74,9 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
           )
           select id, created_at from ins`;
         onInsert?.(n, (performance.now() - began) / 1000);
-        return rows.map((row) => ({ id: row.id as string, createdAt: iso(row.created_at) }));
+        // created_at is now(), the statement's transaction time: one value for the whole chunk.
+        const createdAt = rows.length > 0 ? iso(rows[0].created_at) : "";
+        return rows.map((row) => ({ id: row.id as string, createdAt }));
       });
     },
 
