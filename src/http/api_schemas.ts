@@ -175,34 +175,27 @@ const BATCH_ID = "01a224c2-c5b6-7307-9901-786faacb39f4";
 const EXECUTION_ID = "0190c5c2-6f3e-7a10-9d2e-3b4c5d6e7f80";
 const REQUEST_ID = "9b6ac8e8-2375-48c4-bac6-5854851c70b7";
 
+const LOGIN_001 = {
+  id: EXECUTION_ID,
+  testCaseKey: "LOGIN-001",
+  status: "PASSED",
+  startedAt: "2026-11-28T10:15:00+01:00",
+  finishedAt: "2026-11-28T10:15:02.250+01:00",
+  durationMs: 2250,
+  environment: "staging",
+} as const;
+
 /** Examples for the document, typed by their schemas (and checked against them by a test). */
 export const examples = {
   batchRequest: {
     executions: [
-      {
-        id: EXECUTION_ID,
-        testCaseKey: "LOGIN-001",
-        status: "PASSED",
-        startedAt: "2026-11-28T10:15:00+01:00",
-        finishedAt: "2026-11-28T10:15:02.250+01:00",
-        durationMs: 2250,
-        environment: "staging",
-        attributes: { build: 1842, browser: "firefox" },
-      },
+      { ...LOGIN_001, attributes: { build: 1842, browser: "firefox" } },
       { testCaseKey: "LOGIN-002", status: "FAILED", startedAt: "2026-11-28T10:16:00Z" },
     ],
   },
   batchWithInvalidItem: {
     executions: [
-      {
-        id: EXECUTION_ID,
-        testCaseKey: "LOGIN-001",
-        status: "PASSED",
-        startedAt: "2026-11-28T10:15:00+01:00",
-        finishedAt: "2026-11-28T10:15:02.250+01:00",
-        durationMs: 2250,
-        environment: "staging",
-      },
+      LOGIN_001,
       { testCaseKey: "LOGIN-002", status: "GREEN", startedAt: "yesterday" },
     ],
   },
