@@ -298,18 +298,13 @@ export async function startService(config: Config, options: StartOptions = {}) {
 }
 
 async function runMain() {
+  // The environment is parsed once; `base` is what every SIGHUP layers the file over again.
+  let base: Config;
   let config: Config;
   try {
-    config = loadConfig(Deno.env.toObject());
+    base = loadConfig(Deno.env.toObject());
     // The tunables file, when set, overrides the environment from the start, as on every SIGHUP.
-    if (config.CONFIG_FILE) {
-      const fromFile = parseTunablesFile(
-        await readConfigFile(config.CONFIG_FILE),
-        tunablesOf(config),
-        config.CONFIG_FILE,
-      );
-      config = { ...config, ...fromFile };
-    }
+    config = base.CONFIG_FILE ? { ...base, ...(await readTunables(base, base.CONFIG_FILE)) } : base;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -324,7 +319,6 @@ async function runMain() {
     logger.flush();
     Deno.exit(error instanceof ConfigError ? 2 : 1);
   }
-  const base = loadConfig(Deno.env.toObject());
   const stop = async (signal: string) => {
     logger.info({ signal }, "Signal received");
     await service.stop();
@@ -338,8 +332,7 @@ async function runMain() {
       return;
     }
     try {
-      const text = await readConfigFile(base.CONFIG_FILE);
-      service.reload(parseTunablesFile(text, tunablesOf(base), base.CONFIG_FILE));
+      service.reload(await readTunables(base, base.CONFIG_FILE));
     } catch (error) {
       logger.error(
         { file: base.CONFIG_FILE, problem: (error as Error).message },
@@ -349,12 +342,15 @@ async function runMain() {
   });
 }
 
-async function readConfigFile(path: string): Promise<string> {
+/** The tunables file layered over the environment's values. Throws ConfigError. */
+async function readTunables(base: Config, path: string): Promise<Tunables> {
+  let text: string;
   try {
-    return await Deno.readTextFile(path);
+    text = await Deno.readTextFile(path);
   } catch (error) {
     throw new ConfigError([`CONFIG_FILE: cannot read "${path}" (${(error as Error).name})`]);
   }
+  return parseTunablesFile(text, tunablesOf(base), path);
 }
 
 if (import.meta.main) await runMain();
