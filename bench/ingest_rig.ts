@@ -7,11 +7,13 @@ import { v7 as uuidv7 } from "uuid";
 import { loadConfig } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
 import { createExecutionStore } from "../src/db/execution_store.ts";
+import { migrate } from "../src/db/migrate.ts";
 import type { ExecutionRecord } from "../src/domain/execution.ts";
 import { toRecord, validateExecution } from "../src/domain/validate.ts";
 import { createLogger } from "../src/logger.ts";
 import { startService } from "../src/main.ts";
-import { createKafkaProducer } from "../src/publish/kafka_producer.ts";
+import { toEventMessage } from "../src/publish/event.ts";
+import { createKafkajsProducer } from "../src/publish/kafkajs_producer.ts";
 import {
   createTopic,
   DATABASE_URL,
@@ -100,11 +102,13 @@ export async function createIngestRig(options: RigOptions = {}) {
     { logger, serve: true },
   );
 
-  const db = createDb({ url: DATABASE_URL, schema, poolMax: 2 });
+  // Path (c) stores into a schema of its own, so the service's relay does not publish its rows.
+  const storeSchema = `${schema}_store`;
+  const db = createDb({ url: DATABASE_URL, schema: storeSchema, poolMax: 2 });
   // A first query without array parameters avoids porsager/postgres#789 on a new pool (as main.ts).
   await db.sql`select 1`;
-  // A lease of an hour keeps the service's relay away from path (c)'s outbox rows during the run.
-  const store = createExecutionStore(db, { leaseMs: 3_600_000 });
+  await migrate(db.sql, storeSchema);
+  const store = createExecutionStore(db);
   const legacySql = postgres(DATABASE_URL, {
     max: 2,
     onnotice: () => {},
@@ -130,11 +134,11 @@ export async function createIngestRig(options: RigOptions = {}) {
     },
   };
   const copySql = postgres(DATABASE_URL, copyOptions);
-  const legacyProducer = createKafkaProducer({
+  // The old service sent with kafkajs, one awaited send per execution.
+  const legacyProducer = createKafkajsProducer({
     brokers: KAFKA_BROKERS,
     topic,
     clientId: "legacy-bench",
-    source: "/legacy-bench",
     logger,
   });
 
@@ -159,7 +163,10 @@ export async function createIngestRig(options: RigOptions = {}) {
             returning created_at`;
           const { contentHash: _hash, ...fields } = r;
           await legacyProducer.send([
-            { ...fields, batchId, createdAt: (row.created_at as Date).toISOString() },
+            toEventMessage(
+              { ...fields, batchId, createdAt: (row.created_at as Date).toISOString() },
+              "/legacy-bench",
+            ),
           ]);
         }
       });
@@ -263,6 +270,7 @@ export async function createIngestRig(options: RigOptions = {}) {
       await legacySql.end();
       await copySql.end();
       await dropSchema(schema);
+      await dropSchema(storeSchema);
       const admin = testKafka().admin();
       await admin.connect();
       try {

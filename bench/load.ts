@@ -8,6 +8,7 @@ import {
   dropSchema,
   execution,
   KAFKA_BROKERS,
+  outboxCounts,
   testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
@@ -260,18 +261,16 @@ export async function runLoad(options: LoadOptions) {
   let finalScrape: Scrape | undefined;
   if (verify) {
     const drainBegan = performance.now();
-    let row = { pending: -1, failed: 0 };
+    let row = { pending: -1, deadLetters: 0 };
     while (performance.now() - drainBegan < DRAIN_TIMEOUT_MS) {
-      [row] = await sql<Array<{ pending: number; failed: number }>>`
-        select count(*) filter (where state = 'pending')::int as pending,
-          count(*) filter (where state = 'failed')::int as failed from outbox`;
+      row = await outboxCounts(sql);
       if (row.pending === 0 || service.exitedEarly) break;
       await sleep(500);
     }
     drain = {
       seconds: (performance.now() - drainBegan) / 1000,
       pending: row.pending,
-      deadLetters: row.failed,
+      deadLetters: row.deadLetters,
     };
     log(`load: outbox drained in ${drain.seconds.toFixed(1)} s (${row.pending} pending left)`);
     finalScrape = await scrapeMetrics(service.url);

@@ -8,6 +8,7 @@
 #   scripts/kafka.sh stop      SIGTERM, wait up to $KAFKA_STOP_TIMEOUT s, then SIGKILL; keeps the data
 #   scripts/kafka.sh reset     stop and delete the data (the next start formats a fresh cluster)
 #   scripts/kafka.sh status    exit 0 if the broker is running
+#   scripts/kafka.sh pause     SIGSTOP the broker (hung: connections open, no answers); resume: SIGCONT
 #
 # Environment (defaults in brackets):
 #   KAFKA_VERSION          [see DEFAULT_KAFKA_VERSION]  any kafka_2.13 release on Maven Central
@@ -338,6 +339,8 @@ stop() {
     return 0
   fi
   local began=$SECONDS
+  # A paused broker (see pause) would only take the SIGTERM once continued.
+  kill -CONT "$pid" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
   while alive "$pid" && [ $((SECONDS - began)) -lt "$KAFKA_STOP_TIMEOUT" ]; do
     sleep 0.1
@@ -356,6 +359,22 @@ stop() {
     if [ "$killed" = 0 ]; then mv -f "$recorded" "${recorded%.new}"; else rm -f "$recorded"; fi
   done
   say "Kafka stopped (pid $pid, $((SECONDS - began)) s)"
+}
+
+# A hung broker, as a long GC pause or a frozen VM looks to clients: connections stay open and
+# nothing answers until resume. Tests use it to check that a pause sends no event twice.
+pause() {
+  local pid
+  pid=$(broker_pid) || die "Kafka is not running"
+  kill -STOP "$pid"
+  say "Kafka paused (pid $pid, SIGSTOP)"
+}
+
+resume() {
+  local pid
+  pid=$(broker_pid) || die "Kafka is not running"
+  kill -CONT "$pid"
+  say "Kafka resumed (pid $pid, SIGCONT)"
 }
 
 reset() {
@@ -387,8 +406,10 @@ start) lock && start ;;
 stop) lock && stop ;;
 reset) lock && reset ;;
 status) status ;;
+pause) pause ;;
+resume) resume ;;
 *)
-  echo "usage: $0 install|start|stop|reset|status   (see the top of this file for the environment)" >&2
+  echo "usage: $0 install|start|stop|reset|status|pause|resume   (see the top of this file for the environment)" >&2
   exit 2
   ;;
 esac

@@ -31,6 +31,8 @@ export const TunablesSchema = z.object({
     "must be at least 0",
   )
     .max(1, "must be at most 1").default(0.2),
+  PUBLISH_BREAKER_THRESHOLD: int(1, 1000, 5),
+  PUBLISH_BREAKER_HALF_OPEN_MS: ms(10, 3_600_000, 5_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -63,9 +65,15 @@ export const ConfigSchema = z.object({
     .default(
       "executions",
     ),
+  KAFKA_CLIENT: z.enum(["platformatic", "kafkajs"], {
+    message: "must be platformatic or kafkajs",
+  }).default("platformatic"),
   KAFKA_CLIENT_ID: z.string().min(1).default("execution-ingest"),
+  PUBLISH_IN_WORKER: z.enum(["true", "false"], { message: "must be true or false" }).default(
+    "true",
+  ).transform((value) => value === "true"),
   KAFKA_CONNECT_TIMEOUT_MS: ms(100, 600_000, 3000),
-  KAFKA_REQUEST_TIMEOUT_MS: ms(100, 600_000, 10_000),
+  KAFKA_REQUEST_TIMEOUT_MS: ms(100, 600_000, 30_000),
   EVENT_SOURCE: z.string().min(1).default("/execution-ingest"),
   OUTBOX_RELAY_INTERVAL_MS: ms(10, 3_600_000, 1000),
   OUTBOX_RELAY_BATCH: int(1, 100_000, 2000),

@@ -13,7 +13,6 @@ import { createDb, type DbOptions } from "./db/client.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
 import { migrate, pendingMigrations } from "./db/migrate.ts";
 import { createOutboxStore } from "./db/outbox_store.ts";
-import type { StoredExecution } from "./domain/execution.ts";
 import { createIngestor } from "./domain/ingest.ts";
 import { createLimiter } from "./domain/limiter.ts";
 import type { EventProducer, EventSink } from "./domain/ports.ts";
@@ -21,10 +20,16 @@ import { createKeyRing } from "./http/auth.ts";
 import type { ReadinessReport } from "./http/ops_routes.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
-import { createChannel } from "./publish/channel.ts";
-import { createPublisher, type PublisherSettings } from "./publish/publisher.ts";
-import { createRelay } from "./publish/relay.ts";
-import { createWorkerProducer } from "./publish/worker_producer.ts";
+import { toEventMessage } from "./publish/event.ts";
+import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
+import { createKafkajsProducer } from "./publish/kafkajs_producer.ts";
+import { createPlatformaticProducer } from "./publish/platformatic_producer.ts";
+import {
+  createPublishing,
+  type PublishingHandle,
+  type PublishingSettings,
+} from "./publish/publishing.ts";
+import { startPublishingWorker } from "./publish/publishing_worker.ts";
 
 /** Options for tests and tools that start the service in-process. */
 export interface StartOptions {
@@ -48,17 +53,61 @@ function tunablesOf(config: Config): Tunables {
   );
 }
 
-function publisherSettings(t: Tunables): PublisherSettings {
+/** Connections of the publishing worker's own pool: the relay's claims and the settles. */
+const PUBLISHING_POOL_MAX = 2;
+
+function publishingSettings(config: Config, t: Tunables): PublishingSettings {
   return {
-    concurrency: t.PUBLISH_CONCURRENCY,
-    batchMax: t.PUBLISH_BATCH_MAX,
-    retry: {
-      attempts: t.PUBLISH_RETRY_ATTEMPTS,
-      initialDelayMs: t.PUBLISH_RETRY_INITIAL_DELAY_MS,
-      multiplier: t.PUBLISH_RETRY_MULTIPLIER,
-      maxDelayMs: t.PUBLISH_RETRY_MAX_DELAY_MS,
-      jitter: t.PUBLISH_RETRY_JITTER,
+    channelCapacity: t.PUBLISH_CHANNEL_CAPACITY,
+    publisher: {
+      concurrency: t.PUBLISH_CONCURRENCY,
+      batchMax: t.PUBLISH_BATCH_MAX,
+      leaseMs: config.OUTBOX_LEASE_MS,
+      resilience: {
+        retry: {
+          attempts: t.PUBLISH_RETRY_ATTEMPTS,
+          initialDelayMs: t.PUBLISH_RETRY_INITIAL_DELAY_MS,
+          multiplier: t.PUBLISH_RETRY_MULTIPLIER,
+          maxDelayMs: t.PUBLISH_RETRY_MAX_DELAY_MS,
+          jitter: t.PUBLISH_RETRY_JITTER,
+        },
+        breaker: {
+          threshold: t.PUBLISH_BREAKER_THRESHOLD,
+          halfOpenAfterMs: t.PUBLISH_BREAKER_HALF_OPEN_MS,
+        },
+      },
     },
+    relay: {
+      intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+      batchMax: config.OUTBOX_RELAY_BATCH,
+      leaseMs: config.OUTBOX_LEASE_MS,
+    },
+  };
+}
+
+function kafkaOptions(config: Config): KafkaProducerOptions {
+  return {
+    brokers: config.KAFKA_BROKERS,
+    topic: config.KAFKA_TOPIC,
+    clientId: config.KAFKA_CLIENT_ID,
+    connectionTimeoutMs: config.KAFKA_CONNECT_TIMEOUT_MS,
+    requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+  };
+}
+
+function dbOptions(config: Config, embedded: { url: string } | undefined): DbOptions {
+  return {
+    url: config.DATABASE_URL ?? embedded!.url,
+    schema: config.DB_SCHEMA,
+    // The embedded server serves one connection, and all its connections share one session.
+    poolMax: embedded ? 1 : config.DB_POOL_MAX,
+    // Each reconnect to the embedded server would leave prepared statements in its one session.
+    idleTimeoutSeconds: embedded ? 0 : config.DB_IDLE_TIMEOUT_S,
+    maxLifetimeSeconds: embedded ? 0 : config.DB_MAX_LIFETIME_S,
+    connectTimeoutSeconds: config.DB_CONNECT_TIMEOUT_S,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
+    queueMax: config.DB_QUEUE_MAX,
   };
 }
 
@@ -94,20 +143,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       "No DATABASE_URL: using the embedded PostgreSQL (PGlite); for production, point DATABASE_URL at a PostgreSQL server",
     );
   }
-  const db = createDb({
-    url: config.DATABASE_URL ?? embedded!.url,
-    schema: config.DB_SCHEMA,
-    // The embedded server serves one connection, and all its connections share one session.
-    poolMax: embedded ? 1 : config.DB_POOL_MAX,
-    // Each reconnect to the embedded server would leave prepared statements in its one session.
-    idleTimeoutSeconds: embedded ? 0 : config.DB_IDLE_TIMEOUT_S,
-    maxLifetimeSeconds: embedded ? 0 : config.DB_MAX_LIFETIME_S,
-    connectTimeoutSeconds: config.DB_CONNECT_TIMEOUT_S,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
-    queueMax: config.DB_QUEUE_MAX,
-    onQuery: options.onQuery,
-  });
+  const db = createDb({ ...dbOptions(config, embedded), onQuery: options.onQuery });
   try {
     // A first query without array parameters avoids porsager/postgres#789 on a new pool.
     await db.sql`select 1`;
@@ -131,48 +167,47 @@ export async function startService(config: Config, options: StartOptions = {}) {
 
   const metrics = createMetrics();
   const store = createExecutionStore(db, {
-    leaseMs: config.OUTBOX_LEASE_MS,
     onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
   });
   const outbox = createOutboxStore(db);
-  const channel = createChannel<StoredExecution>({ capacity: tunables.PUBLISH_CHANNEL_CAPACITY });
-  const publishing = config.KAFKA_BROKERS.length > 0;
 
-  let publisher: ReturnType<typeof createPublisher> | undefined;
-  let relay: ReturnType<typeof createRelay> | undefined;
-  if (publishing) {
-    let producer: EventProducer = createWorkerProducer({
-      brokers: config.KAFKA_BROKERS,
-      topic: config.KAFKA_TOPIC,
-      clientId: config.KAFKA_CLIENT_ID,
-      source: config.EVENT_SOURCE,
-      connectionTimeoutMs: config.KAFKA_CONNECT_TIMEOUT_MS,
-      requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
-      logger,
-    });
-    if (options.wrapProducer) producer = options.wrapProducer(producer);
-    publisher = createPublisher({
-      channel,
-      producer,
-      outbox,
-      logger,
-      settings: () => publisherSettings(tunables),
-      observer: metrics.publishObserver,
-    });
-    relay = createRelay({
-      outbox,
-      channel,
-      logger,
-      settings: () => ({
-        intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
-        batchMax: config.OUTBOX_RELAY_BATCH,
-        leaseMs: config.OUTBOX_LEASE_MS,
-      }),
-    });
-    publisher.start();
-    relay.start();
+  let publishing: PublishingHandle | undefined;
+  if (config.KAFKA_BROKERS.length > 0) {
+    // In a worker thread, publishing has its own event loop and core, so HTTP work never delays
+    // it; the embedded server takes one connection only, so there it shares the service's.
+    const inWorker = config.PUBLISH_IN_WORKER && !embedded && !options.wrapProducer;
+    publishing = inWorker
+      ? startPublishingWorker({
+        init: {
+          db: { ...dbOptions(config, embedded), poolMax: PUBLISHING_POOL_MAX },
+          client: config.KAFKA_CLIENT,
+          kafka: kafkaOptions(config),
+          eventSource: config.EVENT_SOURCE,
+          settings: publishingSettings(config, tunables),
+          logLevel: tunables.LOG_LEVEL,
+        },
+        logger,
+        observer: metrics.publishObserver,
+      })
+      : createPublishing({
+        outbox: outbox.port,
+        producer: (options.wrapProducer ?? ((producer) => producer))(
+          config.KAFKA_CLIENT === "kafkajs"
+            ? createKafkajsProducer({ ...kafkaOptions(config), logger })
+            : createPlatformaticProducer(kafkaOptions(config)),
+        ),
+        logger,
+        settings: publishingSettings(config, tunables),
+        encode: (execution) => toEventMessage(execution, config.EVENT_SOURCE),
+        observer: metrics.publishObserver,
+      });
     logger.info(
-      { brokers: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC },
+      {
+        brokers: config.KAFKA_BROKERS,
+        topic: config.KAFKA_TOPIC,
+        client: config.KAFKA_CLIENT,
+        thread: inWorker ? "worker" : "main",
+      },
       "Publishing to Kafka",
     );
   } else {
@@ -181,12 +216,18 @@ export async function startService(config: Config, options: StartOptions = {}) {
       "No KAFKA_BROKERS: publishing is off. Events wait in the outbox and are published once KAFKA_BROKERS is set",
     );
   }
-  const sink: EventSink = publishing
-    ? { offer: (events) => void channel.offer(events) }
-    : { offer: () => {} };
+  // A stored chunk waits in the outbox; the nudge makes the relay claim it at once.
+  const sink: EventSink = { offer: () => publishing?.nudge() };
 
   metrics.bind({
-    channel,
+    channel: {
+      get size() {
+        return publishing?.status().channelSize ?? 0;
+      },
+      get capacity() {
+        return publishing?.status().channelCapacity ?? 0;
+      },
+    },
     pool: {
       get active() {
         return db.limiter.active;
@@ -197,6 +238,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       size: db.poolMax,
     },
     outboxStats: () => outbox.stats(),
+    kafkaStatus: () => publishing?.status().kafka ?? "disabled",
   });
 
   const ingestor = createIngestor({ repository: store.repository, sink, newId: uuidv7 });
@@ -210,7 +252,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     const report: ReadinessReport = {
       ready: false,
       database: { status: "down", migrations: "unknown" },
-      kafka: { status: publisher ? publisher.kafkaStatus : "disabled" },
+      kafka: { status: publishing?.status().kafka ?? "disabled" },
       shuttingDown,
     };
     try {
@@ -258,8 +300,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     db,
     port,
     url: `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`,
-    channel,
-    relay,
+    publishing,
     get tunables() {
       return tunables;
     },
@@ -269,8 +310,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
         Object.entries(next).filter(([key, value]) => tunables[key as keyof Tunables] !== value),
       );
       tunables = next;
-      channel.setCapacity(next.PUBLISH_CHANNEL_CAPACITY);
-      publisher?.resize(next.PUBLISH_CONCURRENCY);
+      publishing?.reload(publishingSettings(config, next), next.LOG_LEVEL);
       logger.level = next.LOG_LEVEL;
       logger.info(
         { changed },
@@ -286,9 +326,8 @@ export async function startService(config: Config, options: StartOptions = {}) {
       const began = performance.now();
       logger.info({}, "Shutting down: no new connections; finishing requests in flight");
       await server?.shutdown();
-      await relay?.stop();
       const deadline = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - (performance.now() - began));
-      await publisher?.stop(deadline);
+      await publishing?.stop(deadline);
       await db.close(5);
       await embedded?.stop();
       logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");

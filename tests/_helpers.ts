@@ -117,13 +117,21 @@ export function sqlFor(schema: string) {
   });
 }
 
+/** Events pending in an outbox (in its chunks) and dead letters kept, on an open client. */
+export async function outboxCounts(
+  sql: postgres.Sql,
+): Promise<{ pending: number; deadLetters: number }> {
+  const [row] = await sql`
+    select (select coalesce(sum(cardinality(execution_ids)), 0) from outbox_chunks)::int as pending,
+      (select count(*) from dead_letters)::int as dead_letters`;
+  return { pending: row.pending, deadLetters: row.dead_letters };
+}
+
 /** Events still pending in a schema's outbox (dead letters aside). */
 export async function pendingEvents(schema: string): Promise<number> {
   const sql = sqlFor(schema);
   try {
-    const [{ count }] =
-      await sql`select count(*)::int as count from outbox where state = 'pending'`;
-    return count;
+    return (await outboxCounts(sql)).pending;
   } finally {
     await sql.end();
   }
@@ -155,6 +163,7 @@ export interface Consumed {
   key: string;
   value: Record<string, unknown>;
   headers: Record<string, string>;
+  partition: number;
 }
 
 /**
@@ -187,6 +196,7 @@ export async function consumeTopic(
             key: message.key?.toString() ?? "",
             value: JSON.parse(message.value?.toString() ?? "null"),
             headers,
+            partition: batch.partition,
           });
           ids.add(headers.ce_id);
         }
@@ -202,13 +212,21 @@ export async function consumeTopic(
   }
 }
 
-/** Creates a topic with `partitions` partitions and waits until it is ready. */
-export async function createTopic(topic: string, partitions = 3): Promise<void> {
+/** Creates a topic with `partitions` partitions (and topic configs) and waits until it is ready. */
+export async function createTopic(
+  topic: string,
+  partitions = 3,
+  configs: Record<string, string> = {},
+): Promise<void> {
   const admin = testKafka().admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
+      topics: [{
+        topic,
+        numPartitions: partitions,
+        configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      }],
       waitForLeaders: true,
     });
   } finally {

@@ -1,22 +1,16 @@
-// The bulk execution store: unnest-array inserts of whole chunks, with their outbox rows, in one statement.
+// The bulk execution store: unnest-array inserts of whole chunks, with their outbox chunk, in one statement.
 import type { StoredExecution } from "../domain/execution.ts";
 import type { BatchStatus, ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 
 /** Options of createExecutionStore. */
 export interface ExecutionStoreOptions {
-  /**
-   * How long a fresh event is left to the in-process publisher before the relay may take it,
-   * in milliseconds. @default 10000
-   */
-  leaseMs?: number;
   /** Called after each insert statement with its row count and duration in seconds. */
   onInsert?: (rows: number, seconds: number) => void;
 }
 
 /** Creates the store; it implements the domain's ExecutionRepository plus the read side. */
 export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}) {
-  const leaseMs = options.leaseMs ?? 10_000;
   const onInsert = options.onInsert;
 
   const repository: ExecutionRepository = {
@@ -67,16 +61,26 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
             ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
               environment, executed_by, comment, attributes)
             on conflict (id) do nothing
-            returning id, created_at
+            returning id
           ), queued as (
-            insert into outbox (execution_id, batch_id, available_at)
-            select id, ${batchId}::uuid, now() + ${leaseMs} * interval '1 millisecond' from ins
+            insert into outbox_chunks (batch_id, execution_ids, available_at)
+            select ${batchId}::uuid, array_agg(id), now() from ins having count(*) > 0
+            returning id, execution_ids, created_at
           )
-          select id, created_at from ins`;
+          select id, execution_ids, created_at from queued`;
         onInsert?.(n, (performance.now() - began) / 1000);
-        // created_at is now(), the statement's transaction time: one value for the whole chunk.
-        const createdAt = rows.length > 0 ? iso(rows[0].created_at) : "";
-        return rows.map((row) => ({ id: row.id as string, createdAt }));
+        if (rows.length === 0) return { outboxId: null, inserted: [] };
+        // created_at is now(), the statement's transaction time: the same for the chunk's row and
+        // for every execution it inserted.
+        const [{ id, execution_ids, created_at }] = rows;
+        const createdAt = iso(created_at);
+        return {
+          outboxId: String(id),
+          inserted: (execution_ids as string[]).map((executionId) => ({
+            id: executionId,
+            createdAt,
+          })),
+        };
       });
     },
 
@@ -110,8 +114,9 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
     return db.run(async (sql) => {
       const [row] = await sql`
         select b.*,
-          (select count(*) from outbox o where o.batch_id = b.id and o.state = 'pending')::int as pending,
-          (select count(*) from outbox o where o.batch_id = b.id and o.state = 'failed')::int as failed_events
+          (select coalesce(sum(cardinality(o.execution_ids)), 0) from outbox_chunks o
+            where o.batch_id = b.id)::int as pending,
+          (select count(*) from dead_letters d where d.batch_id = b.id)::int as failed_events
         from batches b where b.id = ${batchId}::uuid`;
       if (!row) return undefined;
       return {
@@ -153,6 +158,7 @@ export function rowToExecution(row: Record<string, unknown>): StoredExecution {
   };
 }
 
-function iso(value: unknown): string {
+/** A timestamp column's value as an ISO-8601 UTC string. */
+export function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }

@@ -1,15 +1,18 @@
-// The outbox side of the store: claim due events with a lease, mark them published or failed in bulk.
+// The outbox side of the store: one row per stored chunk, leased, renewed and settled in bulk.
+import type { ClaimedChunk, DeadLetterInput, OutboxPort } from "../domain/ports.ts";
 import type { StoredExecution } from "../domain/execution.ts";
 import type { Db } from "./client.ts";
-import { rowToExecution } from "./execution_store.ts";
+import { iso, rowToExecution } from "./execution_store.ts";
+import type { TransactionSql } from "postgres";
 
 /** One dead letter, as an operator sees it (no payload: that is in GET /v1/executions/{id}). */
 export interface DeadLetter {
   executionId: string;
   batchId: string;
   attempts: number;
-  lastError: string | null;
+  lastError: string;
   createdAt: string;
+  failedAt: string;
 }
 
 /** Outbox counts for metrics and readiness. */
@@ -20,108 +23,206 @@ export interface OutboxStats {
   oldestPendingSeconds: number;
 }
 
+/** Most chunks one claim looks at; a chunk holds at least one event. */
+const CLAIM_SCAN_MAX = 1000;
+/** Dead letters re-queued into one chunk at most (the publisher's batch size by default). */
+const REQUEUE_CHUNK = 500;
+
 /** Creates the outbox store. */
 export function createOutboxStore(db: Db) {
-  return {
-    /**
-     * Leases up to `limit` pending events whose time has come and returns their executions.
-     * SKIP LOCKED plus the lease keep two instances from taking the same event at once.
-     */
-    claimDue(limit: number, leaseMs: number): Promise<StoredExecution[]> {
-      if (limit <= 0) return Promise.resolve([]);
+  async function insertDeadLetters(sql: TransactionSql, letters: readonly DeadLetterInput[]) {
+    if (letters.length === 0) return;
+    const ids = letters.map((l) => l.executionId);
+    const batches = letters.map((l) => l.batchId);
+    const attempts = letters.map((l) => l.attempts);
+    const reasons = letters.map((l) => l.reason);
+    await sql`
+      insert into dead_letters (execution_id, batch_id, attempts, last_error, created_at)
+      select u.id, u.batch_id, u.attempts, u.reason, coalesce(e.created_at, now())
+      from unnest(${ids}::uuid[], ${batches}::uuid[], ${attempts}::int4[], ${reasons}::text[])
+        as u(id, batch_id, attempts, reason)
+      left join executions e on e.id = u.id
+      on conflict (execution_id) do update set attempts = excluded.attempts,
+        last_error = excluded.last_error, failed_at = now()`;
+  }
+
+  const port: OutboxPort = {
+    claimDue(maxEvents, leaseMs, held) {
+      if (maxEvents <= 0) return Promise.resolve([]);
       return db.run(async (sql) => {
-        const rows = await sql`
-          with picked as (
-            select execution_id from outbox
-            where state = 'pending' and available_at <= now()
-            order by available_at
-            limit ${limit}
+        // Chunks are taken in the order they came due while the events before each one number
+        // fewer than maxEvents, so a claim overshoots by at most one chunk. SKIP LOCKED and the
+        // lease keep two instances from taking the same chunk; `held` keeps this instance from
+        // taking back what it already holds in memory.
+        const chunks = await sql`
+          with due as (
+            select id, cardinality(execution_ids) as n, available_at from outbox_chunks
+            where available_at <= now() and id <> all(${held as string[]}::int8[])
+            order by available_at, id
+            limit ${Math.min(CLAIM_SCAN_MAX, maxEvents)}
             for update skip locked
-          ), claimed as (
-            update outbox o set available_at = now() + ${leaseMs} * interval '1 millisecond'
-            from picked where o.execution_id = picked.execution_id
-            returning o.execution_id
+          ), picked as (
+            select id from (
+              select id, n, sum(n) over (order by available_at, id) as upto from due
+            ) running where upto - n < ${maxEvents}
           )
-          select e.* from executions e join claimed c on e.id = c.execution_id
-          order by e.created_at`;
-        return rows.map(rowToExecution);
+          update outbox_chunks c set available_at = now() + ${leaseMs} * interval '1 millisecond'
+          from picked where c.id = picked.id
+          returning c.id, c.batch_id, c.execution_ids`;
+        if (chunks.length === 0) return [];
+        const ids = chunks.flatMap((chunk) => chunk.execution_ids as string[]);
+        const rows = await sql`select * from executions where id = any(${ids}::uuid[])`;
+        const byId = new Map(rows.map((row) => [row.id as string, row]));
+        return chunks
+          .sort((a, b) => Number(a.id) - Number(b.id))
+          .map((chunk) => readChunk(chunk, byId));
       });
     },
 
-    /** Forgets the events Kafka acknowledged: one statement for the whole batch. */
-    markPublished(ids: readonly string[]): Promise<number> {
+    renewLeases(ids, leaseMs) {
+      if (ids.length === 0) return Promise.resolve();
       return db.run(async (sql) => {
-        const result =
-          await sql`delete from outbox where execution_id = any(${ids as string[]}::uuid[])`;
-        return result.count;
+        await sql`
+          update outbox_chunks set available_at = now() + ${leaseMs} * interval '1 millisecond'
+          where id = any(${ids as string[]}::int8[])`;
       });
     },
 
-    /** Keeps events as dead letters after their last attempt. */
-    markFailed(ids: readonly string[], attempts: number, reason: string): Promise<number> {
+    settle(chunks) {
+      if (chunks.length === 0) return Promise.resolve();
+      const ids = chunks.map((chunk) => chunk.id);
+      const letters = chunks.flatMap((chunk) => chunk.deadLetters);
       return db.run(async (sql) => {
-        const result = await sql`
-          update outbox set state = 'failed', attempts = attempts + ${attempts}, last_error = ${reason}
-          where execution_id = any(${ids as string[]}::uuid[])`;
-        return result.count;
+        if (letters.length === 0) {
+          await sql`delete from outbox_chunks where id = any(${ids}::int8[])`;
+          return;
+        }
+        await sql.begin(async (tx) => {
+          await insertDeadLetters(tx, letters);
+          await tx`delete from outbox_chunks where id = any(${ids}::int8[])`;
+        });
       });
     },
 
-    /** Hands events back to the relay after `delayMs`, for when Kafka itself is unreachable. */
-    release(ids: readonly string[], delayMs: number): Promise<number> {
+    release(chunks, delayMs) {
+      if (chunks.length === 0) return Promise.resolve();
+      const whole = chunks.filter((chunk) => chunk.whole).map((chunk) => chunk.id);
+      const partial = chunks.filter((chunk) => !chunk.whole);
       return db.run(async (sql) => {
-        const result = await sql`
-          update outbox set available_at = now() + ${delayMs} * interval '1 millisecond',
-            attempts = attempts + 1
-          where execution_id = any(${ids as string[]}::uuid[]) and state = 'pending'`;
-        return result.count;
-      });
-    },
-
-    /** Dead letters, oldest first. */
-    listDeadLetters(limit: number): Promise<DeadLetter[]> {
-      return db.run(async (sql) => {
-        const rows = await sql`
-          select execution_id, batch_id, attempts, last_error, created_at from outbox
-          where state = 'failed' order by created_at, execution_id limit ${limit}`;
-        return rows.map((row) => ({
-          executionId: row.execution_id,
-          batchId: row.batch_id,
-          attempts: row.attempts,
-          lastError: row.last_error,
-          createdAt: (row.created_at as Date).toISOString(),
-        }));
-      });
-    },
-
-    /** Puts dead letters back to pending, due now; all of them when `ids` is absent. */
-    requeue(ids?: readonly string[]): Promise<number> {
-      return db.run(async (sql) => {
-        const result = ids
-          ? await sql`
-            update outbox set state = 'pending', available_at = now(), attempts = 0
-            where state = 'failed' and execution_id = any(${ids as string[]}::uuid[])`
-          : await sql`
-            update outbox set state = 'pending', available_at = now(), attempts = 0
-            where state = 'failed'`;
-        return result.count;
-      });
-    },
-
-    /** Pending and failed counts and the age of the oldest pending event. */
-    stats(): Promise<OutboxStats> {
-      return db.run(async (sql) => {
-        const [row] = await sql`
-          select
-            count(*) filter (where state = 'pending')::int as pending,
-            count(*) filter (where state = 'failed')::int as failed,
-            coalesce(extract(epoch from now() - min(created_at) filter (where state = 'pending')), 0)::float8 as oldest
-          from outbox`;
-        return { pending: row.pending, failed: row.failed, oldestPendingSeconds: row.oldest };
+        if (partial.length === 0) {
+          await sql`
+            update outbox_chunks set available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
+            where id = any(${whole}::int8[])`;
+          return;
+        }
+        // Part of these chunks was acknowledged or set aside: the rows keep only what is pending.
+        await sql.begin(async (tx) => {
+          await insertDeadLetters(tx, partial.flatMap((chunk) => chunk.deadLetters));
+          for (const chunk of partial) {
+            if (chunk.pendingIds.length === 0) {
+              await tx`delete from outbox_chunks where id = ${chunk.id}::int8`;
+            } else {
+              await tx`
+                update outbox_chunks set execution_ids = ${chunk.pendingIds}::uuid[],
+                  available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
+                where id = ${chunk.id}::int8`;
+            }
+          }
+          if (whole.length > 0) {
+            await tx`
+              update outbox_chunks set available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
+              where id = any(${whole}::int8[])`;
+          }
+        });
       });
     },
   };
+
+  /** Dead letters, oldest first. */
+  function listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    return db.run(async (sql) => {
+      const rows = await sql`
+        select execution_id, batch_id, attempts, last_error, created_at, failed_at
+        from dead_letters order by created_at, execution_id limit ${limit}`;
+      return rows.map((row) => ({
+        executionId: row.execution_id,
+        batchId: row.batch_id,
+        attempts: row.attempts,
+        lastError: row.last_error,
+        createdAt: iso(row.created_at),
+        failedAt: iso(row.failed_at),
+      }));
+    });
+  }
+
+  /** Puts dead letters back into the outbox as chunks due now; all of them when `ids` is absent. */
+  function requeue(ids?: readonly string[]): Promise<number> {
+    return db.run(async (sql) => {
+      const [row] = await sql`
+        with moved as (
+          delete from dead_letters
+          where ${ids ? sql`execution_id = any(${ids as string[]}::uuid[])` : sql`true`}
+          returning execution_id, batch_id
+        ), parts as (
+          select execution_id, batch_id,
+            (row_number() over (partition by batch_id order by execution_id) - 1) / ${REQUEUE_CHUNK}
+              as part
+          from moved
+        ), chunks as (
+          insert into outbox_chunks (batch_id, execution_ids, available_at)
+          select batch_id, array_agg(execution_id order by execution_id), now()
+          from parts group by batch_id, part
+          returning cardinality(execution_ids) as n
+        )
+        select coalesce(sum(n), 0)::int as count from chunks`;
+      return row.count as number;
+    });
+  }
+
+  /** Pending and failed counts and the age of the oldest pending event: one row per chunk scanned. */
+  function stats(): Promise<OutboxStats> {
+    return db.run(async (sql) => {
+      const [row] = await sql`
+        select
+          coalesce(sum(cardinality(execution_ids)), 0)::float8 as pending,
+          (select count(*) from dead_letters)::float8 as failed,
+          coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest
+        from outbox_chunks`;
+      return { pending: row.pending, failed: row.failed, oldestPendingSeconds: row.oldest };
+    });
+  }
+
+  return { port, listDeadLetters, requeue, stats };
 }
 
 /** The outbox store's interface, for the publisher and the admin routes. */
 export type OutboxStore = ReturnType<typeof createOutboxStore>;
+
+/** A claimed chunk's rows as executions; a row that is missing or cannot be read is set aside. */
+function readChunk(
+  chunk: Record<string, unknown>,
+  byId: Map<string, Record<string, unknown>>,
+): ClaimedChunk {
+  const batchId = chunk.batch_id as string;
+  const executions: StoredExecution[] = [];
+  const unreadable: ClaimedChunk["unreadable"] = [];
+  for (const id of chunk.execution_ids as string[]) {
+    const row = byId.get(id);
+    if (!row) {
+      unreadable.push({ id, batchId, reason: "its execution row no longer exists" });
+      continue;
+    }
+    try {
+      executions.push(rowToExecution(row));
+    } catch (error) {
+      unreadable.push({
+        id,
+        batchId,
+        reason: `its execution row cannot be read (${(error as Error).name}: ${
+          (error as Error).message.slice(0, 200)
+        })`,
+      });
+    }
+  }
+  return { id: String(chunk.id), executions, unreadable };
+}

@@ -57,3 +57,20 @@ export class StorageError extends Error {
     this.name = "StorageError";
   }
 }
+
+/** Why a publish failed, as the publisher needs to know it. */
+export type PublishFailureKind =
+  /** The broker cannot be reached or is not ready (connection, timeout, no leader): wait, retry. */
+  | "unavailable"
+  /** The broker refused these messages (too large, invalid): retrying the same bytes may not help. */
+  | "rejected"
+  /** The producer was closed (shutdown): the events go back to the outbox, never to dead letters. */
+  | "closed";
+
+/** A publish failure in the port's own words; adapters turn their client's errors into it. */
+export class PublishError extends Error {
+  constructor(readonly kind: PublishFailureKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PublishError";
+  }
+}

@@ -1,7 +1,7 @@
 // The batch use case: validate every item, store the valid ones chunk by chunk, give a verdict per item.
 import { ItemErrorCode, StorageError } from "./errors.ts";
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
-import type { BatchSummary, EventSink, ExecutionRepository } from "./ports.ts";
+import type { BatchSummary, EventSink, ExecutionRepository, InsertedChunk } from "./ports.ts";
 import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
 /** A line of an NDJSON upload that is not JSON; it fails as its own item, not the whole request. */
@@ -131,7 +131,7 @@ export function createIngestor(deps: IngestDeps) {
     chunk: Array<{ index: number; record: ExecutionRecord }>,
     verdicts: ItemVerdict[],
   ): Promise<StorageError | undefined> {
-    let inserted: Array<{ id: string; createdAt: string }>;
+    let inserted: InsertedChunk;
     try {
       inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record));
     } catch (error) {
@@ -160,7 +160,7 @@ export function createIngestor(deps: IngestDeps) {
       return await storeChunk(batchId, chunk.slice(middle), verdicts);
     }
 
-    const createdAt = new Map(inserted.map((row) => [row.id, row.createdAt]));
+    const createdAt = new Map(inserted.inserted.map((row) => [row.id, row.createdAt]));
     const stored: StoredExecution[] = [];
     const skipped: Array<{ index: number; record: ExecutionRecord }> = [];
     for (const item of chunk) {
@@ -172,7 +172,9 @@ export function createIngestor(deps: IngestDeps) {
       verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
       stored.push({ ...item.record, batchId, createdAt: at });
     }
-    if (stored.length > 0) deps.sink.offer(stored);
+    if (stored.length > 0 && inserted.outboxId !== null) {
+      deps.sink.offer({ id: inserted.outboxId, executions: stored });
+    }
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
     return undefined;
   }

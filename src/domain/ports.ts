@@ -17,42 +17,100 @@ export interface BatchStatus extends BatchSummary {
   events: { published: number; pending: number; failed: number };
 }
 
+/** What one insert statement stored: the new rows and the outbox chunk holding their pending events. */
+export interface InsertedChunk {
+  /** The outbox chunk of the rows inserted, or null when every row was already stored. */
+  outboxId: string | null;
+  inserted: Array<{ id: string; createdAt: string }>;
+}
+
 /** Where executions are stored. Every method throws StorageError on failure. */
 export interface ExecutionRepository {
   /**
-   * Stores the records not stored yet, each with its pending outbox event, in one statement
-   * committed on its own. Returns the ones it inserted; ids already present are skipped.
+   * Stores the records not stored yet, and one outbox chunk listing their pending events, in one
+   * statement committed on its own. Returns the ones it inserted; ids already present are skipped.
    */
-  insertChunk(
-    batchId: string,
-    records: readonly ExecutionRecord[],
-  ): Promise<Array<{ id: string; createdAt: string }>>;
+  insertChunk(batchId: string, records: readonly ExecutionRecord[]): Promise<InsertedChunk>;
   /** Those of `ids` that are stored, as records (to tell a resubmission from a conflict). */
   findStored(ids: readonly string[]): Promise<Map<string, ExecutionRecord>>;
   /** Records a finished batch's counts. */
   saveBatch(summary: BatchSummary): Promise<void>;
 }
 
-/** Takes stored executions for publishing without ever blocking; what it cannot take waits in the outbox. */
+/**
+ * The pending events of one outbox chunk: what one insert statement stored, or what is left of it.
+ * The chunk, not the event, is the unit the outbox stores, leases and settles.
+ */
+export interface OutboxChunk {
+  id: string;
+  executions: StoredExecution[];
+}
+
+/** Takes stored chunks for publishing without ever blocking; what it cannot take waits in the outbox. */
 export interface EventSink {
-  offer(executions: readonly StoredExecution[]): void;
+  offer(chunk: OutboxChunk): void;
+}
+
+/** One event that could not be published, kept for an operator. */
+export interface DeadLetterInput {
+  executionId: string;
+  batchId: string;
+  attempts: number;
+  reason: string;
+}
+
+/** How a chunk held by the publisher ends: every event is either acknowledged or a dead letter. */
+export interface ChunkSettlement {
+  id: string;
+  deadLetters: DeadLetterInput[];
+}
+
+/** What is handed back to the outbox when Kafka cannot be reached: the events still unsent. */
+export interface ChunkRelease {
+  id: string;
+  /** Execution ids still pending; the chunk's row keeps only these. */
+  pendingIds: string[];
+  /** Execution ids that became dead letters meanwhile. */
+  deadLetters: DeadLetterInput[];
+  /** True when pendingIds is every id of the chunk (nothing to rewrite). */
+  whole: boolean;
+}
+
+/** A chunk the relay claimed, with the rows it could read and the ids it could not. */
+export interface ClaimedChunk extends OutboxChunk {
+  /** Ids whose execution row is missing or cannot be read, with why: they become dead letters. */
+  unreadable: Array<{ id: string; batchId: string; reason: string }>;
 }
 
 /** The outbox as the publisher and the relay use it. Every method throws StorageError on failure. */
 export interface OutboxPort {
-  /** Leases up to `limit` due pending events for `leaseMs` and returns their executions. */
-  claimDue(limit: number, leaseMs: number): Promise<StoredExecution[]>;
-  /** Removes acknowledged events. */
-  markPublished(ids: readonly string[]): Promise<number>;
-  /** Keeps events as dead letters. */
-  markFailed(ids: readonly string[], attempts: number, reason: string): Promise<number>;
-  /** Makes events due again after `delayMs`. */
-  release(ids: readonly string[], delayMs: number): Promise<number>;
+  /**
+   * Leases due chunks holding up to about `maxEvents` events (at least one chunk) for `leaseMs`,
+   * skipping the chunks in `held`, and returns them with their executions.
+   */
+  claimDue(maxEvents: number, leaseMs: number, held: readonly string[]): Promise<ClaimedChunk[]>;
+  /** Extends the lease of chunks this instance holds in memory, so no one else claims them. */
+  renewLeases(ids: readonly string[], leaseMs: number): Promise<void>;
+  /** Forgets settled chunks; their dead letters are kept, in the same transaction. */
+  settle(chunks: readonly ChunkSettlement[]): Promise<void>;
+  /** Hands chunks back, due after `delayMs` (0: at once), keeping only their pending ids. */
+  release(chunks: readonly ChunkRelease[], delayMs: number): Promise<void>;
 }
 
-/** Sends stored executions to the message broker; resolves once the broker acknowledged all of them. */
+/** A message ready for the broker: key, value and headers, all text. */
+export interface EventMessage {
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Sends messages to the message broker; resolves once the broker acknowledged all of them.
+ * Rejects with PublishError only: its kind says whether the broker or the message is at fault.
+ */
 export interface EventProducer {
-  send(executions: readonly StoredExecution[]): Promise<void>;
+  send(messages: readonly EventMessage[]): Promise<void>;
+  /** Closes connections; sends still running reject with PublishError of kind "closed". */
   close(): Promise<void>;
 }
 

@@ -15,6 +15,8 @@ export interface MetricSources {
   channel?: { size: number; capacity: number };
   pool?: { active: number; waiting: number; size: number };
   outboxStats?: () => Promise<OutboxStats>;
+  /** What the publisher's circuit breaker says of Kafka. */
+  kafkaStatus?: () => "up" | "down" | "unknown" | "disabled";
 }
 
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
@@ -194,6 +196,16 @@ export function createMetrics() {
     (stats) => stats.oldestPendingSeconds,
   );
   new Gauge({
+    name: "kafka_up",
+    help:
+      "1 while the publisher's circuit breaker is closed and sends succeed, 0 while it is open; NaN before the first send or with publishing off",
+    registers,
+    collect() {
+      const status = sources.kafkaStatus?.() ?? "disabled";
+      this.set(status === "up" ? 1 : status === "down" ? 0 : NaN);
+    },
+  });
+  new Gauge({
     name: "process_resident_memory_bytes",
     help: "Resident memory of the service process",
     registers,
@@ -203,9 +215,9 @@ export function createMetrics() {
   });
 
   const publishObserver: PublishObserver = {
-    published(count, sendSeconds, lagSeconds) {
-      published.inc(count);
-      publishDuration.observe(sendSeconds);
+    sent: (seconds) => publishDuration.observe(seconds),
+    published(lagSeconds) {
+      published.inc(lagSeconds.length);
       for (const lag of lagSeconds) publishLag.observe(lag);
     },
     retried: (count) => retries.inc(count),

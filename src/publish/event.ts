@@ -1,22 +1,16 @@
 // The Kafka event of one stored execution: key, JSON value and CloudEvents binary-mode headers.
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
+import type { EventMessage } from "../domain/ports.ts";
 
 /** CloudEvents type of every event this service publishes. */
 export const EVENT_TYPE = "execution.created";
-
-/** A message ready for the Kafka client. */
-export interface KafkaMessage {
-  key: string;
-  value: string;
-  headers: Record<string, string>;
-}
 
 /**
  * Builds the message: keyed by testCaseKey so one test case's events land on one partition in
  * order; `ce_id` is the execution id, which consumers use to drop the duplicates that
  * at-least-once delivery allows.
  */
-export function toKafkaMessage(execution: StoredExecution, source: string): KafkaMessage {
+export function toEventMessage(execution: StoredExecution, source: string): EventMessage {
   return {
     key: execution.testCaseKey,
     value: JSON.stringify(toExecutionJson(execution)),

@@ -1,8 +1,23 @@
-// Publisher loops: drain the channel in batches, send with the retry policy, settle the outbox in bulk.
+// Publisher loops: take chunks from the channel, send their events through the resilience policy,
+// settle the outbox one chunk at a time; chunks held in memory keep their lease.
+import { CircuitState } from "cockatiel";
+import { PublishError } from "../domain/errors.ts";
 import type { StoredExecution } from "../domain/execution.ts";
-import type { EventProducer, Logger, OutboxPort } from "../domain/ports.ts";
+import type {
+  ClaimedChunk,
+  DeadLetterInput,
+  EventMessage,
+  EventProducer,
+  Logger,
+  OutboxPort,
+} from "../domain/ports.ts";
 import type { Channel } from "./channel.ts";
-import { createRetryPolicy, type RetrySettings } from "./retry_policy.ts";
+import {
+  createResilience,
+  type Resilience,
+  type ResilienceSettings,
+  sameResilience,
+} from "./resilience.ts";
 
 /** Publisher settings; read again for every batch, so a reload takes effect at once. */
 export interface PublisherSettings {
@@ -10,60 +25,84 @@ export interface PublisherSettings {
   concurrency: number;
   /** Most events per send. @default 500 */
   batchMax: number;
-  retry: RetrySettings;
+  resilience: ResilienceSettings;
+  /** Lease of a chunk held in memory, in milliseconds; renewed every third of it. @default 10000 */
+  leaseMs: number;
 }
 
 /** What the publisher reports; the metrics module implements it. */
 export interface PublishObserver {
-  published(count: number, sendSeconds: number, lagSeconds: number[]): void;
+  /** One send was acknowledged, `seconds` after its first try (retries included). */
+  sent(seconds: number): void;
+  /** Events acknowledged, each with its time since it was stored. */
+  published(lagSeconds: readonly number[]): void;
   retried(count: number): void;
   deadLettered(count: number): void;
   unavailable(count: number): void;
 }
 
+/** A chunk in the publisher's hands: the events still to send and those given up on meanwhile. */
+export interface HeldChunk {
+  id: string;
+  events: StoredExecution[];
+  dead: DeadLetterInput[];
+  /** True while none of the chunk's events has been acknowledged or set aside. */
+  whole: boolean;
+}
+
 /** What createPublisher needs. */
 export interface PublisherDeps {
-  channel: Channel<StoredExecution>;
+  channel: Channel<HeldChunk>;
   producer: EventProducer;
   outbox: OutboxPort;
   logger: Logger;
   settings: () => PublisherSettings;
+  /** Turns a stored execution into its message; may throw for an event that cannot be encoded. */
+  encode: (execution: StoredExecution) => EventMessage;
   observer?: PublishObserver;
   /** Milliseconds since the epoch. */
   now?: () => number;
+  /** Random numbers for the retry jitter. */
+  random?: () => number;
+  /** Called when chunks leave the channel for good, so the relay can fill the room. */
+  onRoom?: () => void;
 }
 
-// Errors that say Kafka as a whole is unreachable (or electing a leader): retrying each event
-// on its own would not help, and the events must wait in the outbox rather than become dead letters.
-const UNAVAILABLE_NAMES = new Set([
-  "KafkaJSConnectionError",
-  "KafkaJSConnectionClosedError",
-  "KafkaJSRequestTimeoutError",
-  "KafkaJSBrokerNotFound",
-  "KafkaJSNumberOfRetriesExceeded",
-  "KafkaJSLockTimeout",
-  "KafkaJSMetadataNotLoaded",
-]);
-
-/** True when the error (or one of its causes) means the broker is unreachable or transiently not ready. */
-export function isBrokerUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 5; depth++) {
-    const { name, retriable, cause, originalError } = e as {
-      name?: string;
-      retriable?: boolean;
-      cause?: unknown;
-      originalError?: unknown;
-    };
-    if ((name && UNAVAILABLE_NAMES.has(name)) || retriable === true) return true;
-    e = cause ?? originalError;
-  }
-  return false;
-}
-
-/** A short class name for logs: never the message, which may quote a payload. */
+/** A short class name for logs: never the message of a client error, which may quote a payload. */
 export function errorClass(error: unknown): string {
-  const e = error as { name?: string; type?: string } | undefined;
-  return [e?.name ?? "Error", e?.type].filter(Boolean).join(":");
+  if (error instanceof PublishError) return `PublishError:${error.kind}`;
+  const e = error as { name?: string } | undefined;
+  return e?.name ?? "Error";
+}
+
+/** Any failure as a PublishError (adapters throw nothing else; this keeps a stray error classified). */
+function asPublishError(error: unknown): PublishError {
+  if (error instanceof PublishError) return error;
+  return new PublishError("unavailable", `Cannot send to Kafka: ${errorClass(error)}`, {
+    cause: error,
+  });
+}
+
+interface Entry {
+  chunk: HeldChunk;
+  event: StoredExecution;
+  message: EventMessage;
+}
+
+/** A claimed outbox chunk as the publisher holds it. */
+export function heldChunk(chunk: ClaimedChunk): HeldChunk {
+  const unreadable = chunk.unreadable;
+  return {
+    id: chunk.id,
+    events: chunk.executions,
+    dead: unreadable.map((u) => ({
+      executionId: u.id,
+      batchId: u.batchId,
+      attempts: 0,
+      reason: u.reason,
+    })),
+    whole: unreadable.length === 0,
+  };
 }
 
 /** Creates the publisher; call start() to run its loops. */
@@ -71,130 +110,287 @@ export function createPublisher(deps: PublisherDeps) {
   const { channel, producer, outbox, logger } = deps;
   const now = deps.now ?? Date.now;
   const loops = new Set<Promise<void>>();
+  const inFlight = new Set<HeldChunk>();
   let wanted = 0;
   let running = 0;
   let stopping = false;
-  let pauseUntil = 0;
-  let kafkaStatus: "unknown" | "up" | "down" = "unknown";
+  let probing = false;
+  let openedAt = 0;
+  let everSent = false;
+  let resilience: Resilience | undefined;
+  let keeper: ReturnType<typeof setTimeout> | undefined;
+  // Wakes loops that wait for the breaker, on any change of its state or on stop.
+  let wakeAll: () => void = () => {};
+  let changed = new Promise<void>((resolve) => wakeAll = resolve);
+  function notify() {
+    wakeAll();
+    changed = new Promise<void>((resolve) => wakeAll = resolve);
+  }
 
-  /** Sends one batch: first all together; after a failure that is not an outage, each on its own. */
-  async function publish(batch: StoredExecution[]): Promise<void> {
-    const settings = deps.settings();
-    const policy = createRetryPolicy(settings.retry);
-    let remaining = batch;
-    let lastUnavailable = false;
-    const retryListener = policy.onRetry((event) => {
+  /** The long-lived policy; rebuilt only when its settings change (a reload). */
+  function policy(): Resilience {
+    const wantedSettings = deps.settings().resilience;
+    if (resilience && sameResilience(resilience.settings, wantedSettings)) return resilience;
+    const next = createResilience(wantedSettings, deps.random);
+    next.retry.onRetry((event) => {
       deps.observer?.retried(1);
       logger.warn({
         attempt: event.attempt,
         delayMs: event.delay,
-        events: remaining.length,
         errorClass: "error" in event ? errorClass(event.error) : "unknown",
+        problem: "error" in event ? (event.error as Error).message : undefined,
       }, "Kafka send failed; retrying");
     });
+    next.breaker.onBreak(() => {
+      openedAt = now();
+      logger.error(
+        { pauseMs: wantedSettings.breaker.halfOpenAfterMs },
+        "Kafka is unavailable; publishing pauses and events wait in the outbox",
+      );
+      notify();
+    });
+    next.breaker.onHalfOpen(() => notify());
+    next.breaker.onReset(() => {
+      logger.info({}, "Kafka is reachable again; publishing resumes");
+      notify();
+    });
+    resilience = next;
+    notify();
+    return next;
+  }
+
+  /** Waits while the breaker is open; when its pause is over, lets exactly one loop probe. */
+  async function gate(): Promise<boolean> {
+    while (!stopping) {
+      const current = policy();
+      const state = current.breaker.state;
+      if (state === CircuitState.Closed) return false;
+      let wait = 250;
+      if (state === CircuitState.Open) {
+        wait = openedAt + current.settings.breaker.halfOpenAfterMs - now();
+        if (wait <= 0 && !probing) {
+          probing = true;
+          return true;
+        }
+        if (wait <= 0) wait = 250;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        changed,
+        new Promise((resolve) => timer = setTimeout(resolve, Math.max(20, Math.min(wait, 1000)))),
+      ]);
+      clearTimeout(timer);
+    }
+    return false;
+  }
+
+  /** Sends the events of some chunks, then settles each chunk or hands it back. */
+  async function publish(chunks: HeldChunk[]): Promise<void> {
+    for (const chunk of chunks) inFlight.add(chunk);
+    try {
+      const settings = deps.settings();
+      const entries: Entry[] = [];
+      const done = new Set<StoredExecution>();
+      for (const chunk of chunks) {
+        for (const event of chunk.events) {
+          try {
+            entries.push({ chunk, event, message: deps.encode(event) });
+          } catch (error) {
+            // Encoding is deterministic: no retry would help.
+            giveUpOn(chunk, event, 0, `cannot encode the event (${errorClass(error)})`, done);
+          }
+        }
+      }
+      for (let start = 0; start < entries.length; start += settings.batchMax) {
+        await send(entries.slice(start, start + settings.batchMax), done);
+      }
+      const settled: HeldChunk[] = [];
+      const unsent: HeldChunk[] = [];
+      for (const chunk of chunks) {
+        const left = chunk.events.filter((event) => !done.has(event));
+        if (left.length < chunk.events.length) chunk.whole = false;
+        chunk.events = left;
+        (left.length === 0 ? settled : unsent).push(chunk);
+      }
+      await settle(settled);
+      if (settled.length > 0) deps.onRoom?.();
+      if (unsent.length > 0) {
+        deps.observer?.unavailable(unsent.reduce((n, chunk) => n + chunk.events.length, 0));
+        // Still held (its lease renewed) and first in line for the next send; at shutdown, back
+        // to the outbox, due at once, for whoever runs next.
+        if (stopping || channel.closed) await handBack(unsent);
+        else channel.putBack(unsent);
+      }
+    } finally {
+      for (const chunk of chunks) inFlight.delete(chunk);
+    }
+  }
+
+  function giveUpOn(
+    chunk: HeldChunk,
+    event: StoredExecution,
+    attempts: number,
+    reason: string,
+    done: Set<StoredExecution>,
+  ) {
+    chunk.dead.push({ executionId: event.id, batchId: event.batchId, attempts, reason });
+    done.add(event);
+  }
+
+  /**
+   * Sends entries through the policy: first all together; after a failure that is the events'
+   * own (not an outage), each on its own, so one bad event does not hold the others back.
+   */
+  async function send(slice: Entry[], done: Set<StoredExecution>): Promise<void> {
+    const current = policy();
+    const lastError = new Map<Entry, PublishError>();
+    let remaining = slice;
+    let lastKind: PublishError["kind"] | undefined;
+    let tries = 0;
     const began = now();
     try {
-      await policy.execute(async ({ attempt }) => {
-        if (attempt === 0 || lastUnavailable || remaining.length === 1) {
+      await current.policy.execute(async () => {
+        tries++;
+        if (tries === 1 || lastKind !== "rejected" || remaining.length === 1) {
           try {
-            await producer.send(remaining);
+            await producer.send(remaining.map((entry) => entry.message));
           } catch (error) {
-            lastUnavailable = isBrokerUnavailable(error);
-            throw error;
+            const failure = asPublishError(error);
+            lastKind = failure.kind;
+            for (const entry of remaining) lastError.set(entry, failure);
+            throw failure;
           }
-          const sent = remaining;
+          acknowledge(remaining, began, done);
           remaining = [];
-          await settle(sent, began);
           return;
         }
-        // Isolate the events that keep failing, so the others are not held back with them.
-        const results = await Promise.allSettled(remaining.map((event) => producer.send([event])));
-        const failed = results.flatMap((result, i) => result.status === "rejected" ? [i] : []);
-        const firstError = failed.length > 0
-          ? (results[failed[0]] as PromiseRejectedResult).reason
-          : null;
-        await settle(remaining.filter((_, i) => results[i].status === "fulfilled"), began);
-        remaining = failed.map((i) => remaining[i]);
-        if (firstError) {
-          lastUnavailable = isBrokerUnavailable(firstError);
-          throw firstError;
+        const results = await Promise.allSettled(
+          remaining.map((entry) => producer.send([entry.message])),
+        );
+        const failed: Entry[] = [];
+        let first: PublishError | undefined;
+        results.forEach((result, i) => {
+          if (result.status === "fulfilled") return;
+          const failure = asPublishError(result.reason);
+          lastError.set(remaining[i], failure);
+          failed.push(remaining[i]);
+          if (!first || (failure.kind === "rejected" && first.kind !== "rejected")) first = failure;
+        });
+        acknowledge(remaining.filter((_, i) => results[i].status === "fulfilled"), began, done);
+        remaining = failed;
+        if (first) {
+          lastKind = first.kind;
+          throw first;
         }
       });
     } catch (error) {
-      await giveUp(remaining, error, settings);
-    } finally {
-      retryListener.dispose();
-    }
-  }
-
-  async function settle(events: StoredExecution[], began: number) {
-    if (events.length === 0) return;
-    kafkaStatus = "up";
-    const at = now();
-    deps.observer?.published(
-      events.length,
-      (at - began) / 1000,
-      events.map((event) => (at - Date.parse(event.createdAt)) / 1000),
-    );
-    try {
-      await outbox.markPublished(events.map((event) => event.id));
-    } catch (error) {
-      // Kafka has them; the relay will send them once more later, which at-least-once allows.
-      logger.warn(
-        { events: events.length, errorClass: errorClass(error) },
-        "Cannot mark published events in the outbox; they will be sent again",
-      );
-    }
-  }
-
-  async function giveUp(events: StoredExecution[], error: unknown, settings: PublisherSettings) {
-    if (events.length === 0) return;
-    const ids = events.map((event) => event.id);
-    const attempts = settings.retry.attempts + 1;
-    try {
-      if (isBrokerUnavailable(error)) {
-        deps.observer?.unavailable(events.length);
-        kafkaStatus = "down";
-        pauseUntil = now() + settings.retry.maxDelayMs;
-        logger.error(
-          { events: events.length, attempts, errorClass: errorClass(error) },
-          "Kafka is unavailable; events stay pending in the outbox and will be retried",
-        );
-        await outbox.release(ids, settings.retry.maxDelayMs);
-      } else {
-        deps.observer?.deadLettered(events.length);
-        logger.error(
-          {
-            events: events.length,
-            attempts,
-            errorClass: errorClass(error),
-            executionIds: ids.slice(0, 20),
-          },
-          "Cannot publish events after the last retry; kept as dead letters",
-        );
-        await outbox.markFailed(ids, attempts, errorClass(error));
+      const dead = stopping
+        ? []
+        : remaining.filter((entry) => lastError.get(entry)?.kind === "rejected");
+      for (const entry of dead) {
+        giveUpOn(entry.chunk, entry.event, tries, lastError.get(entry)!.message, done);
       }
-    } catch (storeError) {
-      // Still pending in the outbox: the relay takes them once their lease ends.
-      logger.error(
-        { events: events.length, errorClass: errorClass(storeError) },
-        "Cannot update the outbox",
+      if (dead.length > 0) {
+        deps.observer?.deadLettered(dead.length);
+        logger.error({
+          events: dead.length,
+          attempts: tries,
+          errorClass: errorClass(lastError.get(dead[0])),
+          problem: lastError.get(dead[0])?.message,
+          executionIds: dead.slice(0, 20).map((entry) => entry.event.id),
+        }, "Cannot publish events after the last retry; kept as dead letters");
+      }
+      if (dead.length < remaining.length) {
+        logger.warn({
+          events: remaining.length - dead.length,
+          attempts: tries,
+          errorClass: errorClass(error),
+          problem: (error as Error).message,
+        }, "Kafka did not take these events; they wait to be sent again");
+      }
+    }
+  }
+
+  function acknowledge(entries: Entry[], began: number, done: Set<StoredExecution>) {
+    if (entries.length === 0) return;
+    everSent = true;
+    const at = now();
+    for (const entry of entries) done.add(entry.event);
+    deps.observer?.sent((at - began) / 1000);
+    deps.observer?.published(
+      entries.map((entry) => (at - Date.parse(entry.event.createdAt)) / 1000),
+    );
+  }
+
+  async function settle(chunks: HeldChunk[]) {
+    if (chunks.length === 0) return;
+    try {
+      await outbox.settle(chunks.map((chunk) => ({ id: chunk.id, deadLetters: chunk.dead })));
+    } catch (error) {
+      // Kafka has them; once the lease ends they are sent once more, which at-least-once allows.
+      logger.warn(
+        { chunks: chunks.length, errorClass: errorClass(error) },
+        "Cannot settle published chunks in the outbox; their events will be sent again",
       );
     }
+  }
+
+  /** Returns chunks to the outbox, due at once; what is still unsent is all a row keeps. */
+  async function handBack(chunks: HeldChunk[]) {
+    if (chunks.length === 0) return;
+    try {
+      await outbox.release(
+        chunks.map((chunk) => ({
+          id: chunk.id,
+          pendingIds: chunk.events.map((event) => event.id),
+          deadLetters: chunk.dead,
+          whole: chunk.whole,
+        })),
+        0,
+      );
+    } catch (error) {
+      // Their leases end by themselves; then the relay of any instance takes them.
+      logger.warn(
+        { chunks: chunks.length, errorClass: errorClass(error) },
+        "Cannot hand chunks back to the outbox; they are taken again when their lease ends",
+      );
+    }
+  }
+
+  /** Ids of every chunk held in memory: in the channel or being sent. */
+  function heldIds(): string[] {
+    const ids = channel.peek().map((chunk) => chunk.id);
+    for (const chunk of inFlight) ids.push(chunk.id);
+    return ids;
+  }
+
+  function keepLeases() {
+    const { leaseMs } = deps.settings();
+    keeper = setTimeout(async () => {
+      try {
+        await outbox.renewLeases(heldIds(), leaseMs);
+      } catch (error) {
+        logger.warn({ errorClass: errorClass(error) }, "Cannot renew the leases of held chunks");
+      }
+      if (!stopping) keepLeases();
+    }, Math.max(10, Math.floor(leaseMs / 3)));
   }
 
   async function loop() {
     try {
       while (!stopping && running <= wanted) {
-        const wait = pauseUntil - now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 250)));
-        if (stopping || running > wanted) break;
-        const batch = await channel.take(deps.settings().batchMax);
-        if (batch.length === 0) {
-          if (channel.closed) break;
-          continue;
+        const probe = await gate();
+        try {
+          if (stopping || running > wanted) break;
+          const chunks = await channel.take(deps.settings().batchMax);
+          if (chunks.length === 0) {
+            if (channel.closed) break;
+            continue;
+          }
+          await publish(chunks);
+        } finally {
+          if (probe) probing = false;
         }
-        await publish(batch);
       }
     } finally {
       // Counted down in the same turn as the decision to leave, so that several surplus loops
@@ -212,8 +408,10 @@ export function createPublisher(deps: PublisherDeps) {
   }
 
   return {
-    /** Starts (or resizes to) `settings().concurrency` loops. */
+    /** Starts (or resizes to) `settings().concurrency` loops, and the lease keeper. */
     start() {
+      policy();
+      if (!keeper) keepLeases();
       this.resize(deps.settings().concurrency);
     },
     /** Changes the number of loops; surplus loops end after their current batch. */
@@ -221,26 +419,57 @@ export function createPublisher(deps: PublisherDeps) {
       wanted = concurrency;
       while (!stopping && running < wanted) spawn();
     },
-    /** Publishes what the channel holds until it is empty or the deadline passes, then stops. */
+    /**
+     * Takes claimed chunks (one this instance already holds is ignored); those without a readable
+     * event settle at once, as dead letters. Returns how many events it queued.
+     */
+    async accept(claimed: readonly ClaimedChunk[]): Promise<number> {
+      const held = new Set(heldIds());
+      const chunks = claimed.filter((chunk) => !held.has(chunk.id)).map(heldChunk);
+      await settle(chunks.filter((chunk) => chunk.events.length === 0));
+      const sendable = chunks.filter((chunk) => chunk.events.length > 0);
+      const taken = channel.offer(sendable);
+      await handBack(sendable.slice(taken));
+      return sendable.slice(0, taken).reduce((n, chunk) => n + chunk.events.length, 0);
+    },
+    heldIds,
+    /** Room left in the channel, in events. */
+    get room() {
+      return Math.max(0, channel.capacity - channel.size);
+    },
+    /**
+     * Publishes what the channel holds until it is empty or the deadline passes, then closes the
+     * producer (sends still running come back unsent) and hands every chunk it holds back.
+     */
     async stop(deadlineMs: number) {
       channel.close();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise((resolve) => timer = setTimeout(resolve, deadlineMs));
-      await Promise.race([Promise.all([...loops]), deadline]);
+      const deadline = (ms: number) =>
+        new Promise((resolve) => timer = setTimeout(resolve, Math.max(0, ms)));
+      await Promise.race([Promise.all([...loops]), deadline(deadlineMs)]);
       clearTimeout(timer);
       stopping = true;
-      const left = channel.drain(Number.MAX_SAFE_INTEGER).length;
-      if (left > 0) {
-        logger.warn({ events: left }, "Shutdown deadline passed; events stay in the outbox");
-      }
+      clearTimeout(keeper);
+      notify();
       await producer.close().catch(() => {});
+      // Loops whose sends the close cut short hand their chunks back now.
+      await Promise.race([Promise.all([...loops]), deadline(2000)]);
+      clearTimeout(timer);
+      const left = channel.drain(Number.MAX_SAFE_INTEGER);
+      if (left.length > 0) {
+        const events = left.reduce((n, chunk) => n + chunk.events.length, 0);
+        logger.warn({ events }, "Shutdown deadline passed; events stay in the outbox, due at once");
+        await handBack(left);
+      }
     },
     get loops() {
       return running;
     },
-    /** What the last send said of Kafka. */
-    get kafkaStatus() {
-      return kafkaStatus;
+    /** What the breaker says of Kafka; "unknown" until the first send. */
+    get kafkaStatus(): "unknown" | "up" | "down" {
+      const state = resilience?.breaker.state ?? CircuitState.Closed;
+      if (state !== CircuitState.Closed) return "down";
+      return everSent ? "up" : "unknown";
     },
   };
 }

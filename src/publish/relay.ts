@@ -1,7 +1,7 @@
-// The outbox relay: every interval, lease the pending events whose time has come and feed the channel.
-import type { StoredExecution } from "../domain/execution.ts";
+// The outbox relay: lease the due chunks nobody holds and hand them to the publisher; at once when
+// nudged (a chunk was just stored), otherwise every interval.
 import type { Logger, OutboxPort } from "../domain/ports.ts";
-import type { Channel } from "./channel.ts";
+import type { Publisher } from "./publisher.ts";
 import { errorClass } from "./publisher.ts";
 
 /** Relay settings. */
@@ -10,14 +10,14 @@ export interface RelaySettings {
   intervalMs: number;
   /** Most events leased per pass. @default 2000 */
   batchMax: number;
-  /** How long a leased event is left to this instance before others may take it. @default 10000 */
+  /** How long a claimed chunk is left to this instance before others may take it. @default 10000 */
   leaseMs: number;
 }
 
 /** What createRelay needs. */
 export interface RelayDeps {
   outbox: OutboxPort;
-  channel: Channel<StoredExecution>;
+  publisher: Pick<Publisher, "accept" | "heldIds" | "room">;
   logger: Logger;
   settings: () => RelaySettings;
 }
@@ -28,16 +28,26 @@ export function createRelay(deps: RelayDeps) {
   let stopped = true;
   let current: Promise<number> = Promise.resolve(0);
 
-  /** One pass: leases only as many events as the channel has room for. Returns how many it queued. */
+  /**
+   * One pass: leases only as many events as the publisher has room for, skipping the chunks it
+   * already holds (so no event is sent twice by one instance). Returns how many it handed over.
+   */
   async function pass(): Promise<number> {
     const { batchMax, leaseMs } = deps.settings();
-    const room = Math.min(batchMax, deps.channel.capacity - deps.channel.size);
+    const room = Math.min(batchMax, deps.publisher.room);
     if (room <= 0) return 0;
     try {
-      const due = await deps.outbox.claimDue(room, leaseMs);
+      const due = await deps.outbox.claimDue(room, leaseMs, deps.publisher.heldIds());
       if (due.length === 0) return 0;
-      const queued = deps.channel.offer(due);
-      deps.logger.info({ claimed: due.length, queued }, "Relayed pending outbox events");
+      const queued = await deps.publisher.accept(due);
+      const unreadable = due.reduce((n, chunk) => n + chunk.unreadable.length, 0);
+      if (unreadable > 0) {
+        deps.logger.error(
+          { chunks: due.length, unreadable },
+          "Outbox events whose execution cannot be read were kept as dead letters",
+        );
+      }
+      deps.logger.debug({ chunks: due.length, queued }, "Relayed pending outbox events");
       return queued;
     } catch (error) {
       deps.logger.warn(
@@ -48,15 +58,28 @@ export function createRelay(deps: RelayDeps) {
     }
   }
 
-  function schedule(delayMs: number) {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      current = pass();
-      // A full pass suggests more is due: go again at once rather than after a whole interval.
-      current.then((queued) =>
-        schedule(queued >= deps.settings().batchMax ? 0 : deps.settings().intervalMs)
-      );
-    }, delayMs);
+  let running = false;
+  let again = false;
+
+  /** Runs passes back to back while they find work (or a nudge came meanwhile), then waits. */
+  async function run() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    clearTimeout(timer);
+    try {
+      let queued: number;
+      do {
+        again = false;
+        current = pass();
+        queued = await current;
+      } while (!stopped && (again || queued > 0));
+    } finally {
+      running = false;
+      if (!stopped) timer = setTimeout(run, deps.settings().intervalMs);
+    }
   }
 
   return {
@@ -64,7 +87,11 @@ export function createRelay(deps: RelayDeps) {
     start() {
       if (!stopped) return;
       stopped = false;
-      schedule(0);
+      void run();
+    },
+    /** Runs a pass now (or right after the one running): new chunks were stored. */
+    nudge() {
+      if (!stopped) void run();
     },
     /** Stops scheduling and waits for a pass in progress. */
     async stop() {

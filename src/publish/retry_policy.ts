@@ -3,6 +3,7 @@ import {
   ExponentialBackoff,
   type GeneratorFn,
   handleAll,
+  handleWhen,
   retry,
   type RetryPolicy,
 } from "cockatiel";
@@ -29,10 +30,14 @@ export function baseDelayMs(settings: RetrySettings, retryNumber: number): numbe
   );
 }
 
-/** Builds a cockatiel retry policy from the settings; `random` is injectable for tests. */
+/**
+ * Builds a cockatiel retry policy from the settings; `random` is injectable for tests, and
+ * `shouldRetry` (every error by default) says which errors are worth another try.
+ */
 export function createRetryPolicy(
   settings: RetrySettings,
   random: () => number = Math.random,
+  shouldRetry?: (error: unknown) => boolean,
 ): RetryPolicy {
   // cockatiel's own generators fix the exponent at 2 and offer only full or half jitter, so
   // the generator is ours; the attempt counting, waiting and events stay cockatiel's.
@@ -41,7 +46,7 @@ export function createRetryPolicy(
     const spread = base * settings.jitter * (2 * random() - 1);
     return [Math.max(0, Math.min(settings.maxDelayMs, Math.round(base + spread))), state + 1];
   };
-  return retry(handleAll, {
+  return retry(shouldRetry ? handleWhen(shouldRetry) : handleAll, {
     maxAttempts: settings.attempts,
     backoff: new ExponentialBackoff({ generator, initialDelay: settings.initialDelayMs }),
   });

@@ -39,7 +39,11 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
         stored.set(record.id, record);
         inserted.push({ id: record.id, createdAt: CREATED_AT });
       }
-      return Promise.resolve(inserted);
+      // Like the store, one outbox chunk per insert that stored anything.
+      return Promise.resolve({
+        outboxId: inserted.length > 0 ? `chunk-${inserts.length}` : null,
+        inserted,
+      });
     },
     findStored(ids) {
       lookups.push([...ids]);
@@ -55,11 +59,17 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
   return { repository, stored, inserts, lookups, summaries };
 }
 
-/** An EventSink that keeps every offer. */
+/** An EventSink that keeps every offer: the executions of each chunk, and the chunks' ids. */
 function fakeSink() {
   const offers: StoredExecution[][] = [];
-  const sink: EventSink = { offer: (executions) => void offers.push([...executions]) };
-  return { sink, offers };
+  const chunkIds: string[] = [];
+  const sink: EventSink = {
+    offer: (chunk) => {
+      chunkIds.push(chunk.id);
+      offers.push([...chunk.executions]);
+    },
+  };
+  return { sink, offers, chunkIds };
 }
 
 /** Deterministic UUIDv7-shaped ids; the first one a batch takes is its batchId. */
@@ -238,7 +248,7 @@ Deno.test("ids the insert skipped are duplicates with the same content and ID_CO
 Deno.test("the sink receives exactly the created executions, with batchId and createdAt", async () => {
   const items = raws(6);
   const stored = new Map([[items[4].id as string, recordOf(items[4])]]);
-  const { ingest, offers } = setup({ stored, rejectIds: [items[1].id as string] });
+  const { ingest, offers, chunkIds } = setup({ stored, rejectIds: [items[1].id as string] });
   items[3] = raw(3, { status: "GREEN" });
   const result = await ingest(items, { chunkSize: 2 });
   assert.deepEqual(codes(result.items), [
@@ -250,6 +260,7 @@ Deno.test("the sink receives exactly the created executions, with batchId and cr
     "created",
   ]);
   const offered = offers.flat();
+  assert.deepEqual(chunkIds, ["chunk-2", "chunk-4", "chunk-5"], "one offer per insert that stored");
   assert.deepEqual(offered.map((execution) => execution.id), [
     items[0].id,
     items[2].id,

@@ -36,8 +36,11 @@ Deno.test("POST /v1/executions/batch returns 207 with the index and code of each
     assert.equal(failed[0].id, items[3].id, "a failed item still echoes the id it was sent with");
     const [{ count }] = await sql`select count(*)::int as count from executions`;
     assert.equal(count, 997);
-    const [{ outbox }] = await sql`select count(*)::int as outbox from outbox`;
-    assert.equal(outbox, 997, "every stored execution has its pending event");
+    const [{ chunks, events }] = await sql`
+      select count(*)::int as chunks, sum(cardinality(execution_ids))::int as events
+      from outbox_chunks`;
+    assert.equal(events, 997, "every stored execution has its pending event");
+    assert.equal(chunks, 2, "one outbox row per insert statement, not one per event");
     const [{ objects }] = await sql`
       select count(*)::int as objects from executions where jsonb_typeof(attributes) = 'object'`;
     assert.equal(objects, 997, "attributes are stored as JSON objects, not JSON strings");

@@ -217,7 +217,7 @@ Deno.test("SIGTERM during a large batch still completes its response and leaves 
     assert.ok(service.lines.some((line) => line.includes("Shut down")));
     const [{ lost }] = await sql`
       select count(*)::int as lost from executions e
-      where not exists (select 1 from outbox o where o.execution_id = e.id)`;
+      where not exists (select 1 from outbox_chunks o where e.id = any(o.execution_ids))`;
     assert.equal(lost, 0, "no stored execution without its event");
     const [{ count }] = await sql`select count(*)::int as count from executions`;
     assert.equal(count, 10_000);

@@ -117,3 +117,31 @@ Deno.test("drain never waits", () => {
   assert.deepEqual(channel.drain(0), []);
   assert.deepEqual(channel.drain(2), [1, 2]);
 });
+
+Deno.test("a weighted channel counts weight, not items", async (t) => {
+  const channel = createChannel<number[]>({ capacity: 10, weight: (chunk) => chunk.length });
+  await t.step("offer takes whole items while the weight held is under the capacity", () => {
+    assert.equal(channel.offer([[1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11], [12]]), 3);
+    assert.equal(channel.size, 11, "the last item taken may carry it past the capacity");
+  });
+  await t.step("drain takes items up to the weight, at least one however heavy", () => {
+    assert.deepEqual(channel.drain(7), [[1, 2, 3]]);
+    assert.deepEqual(channel.drain(2), [[4, 5, 6, 7, 8]]);
+    assert.equal(channel.size, 3);
+  });
+  await t.step("putBack puts items in front whatever the capacity", () => {
+    channel.setCapacity(1);
+    channel.putBack([[1, 2, 3], [4]]);
+    assert.equal(channel.size, 7);
+    assert.deepEqual(channel.peek(), [[1, 2, 3], [4], [9, 10, 11]]);
+    assert.deepEqual(channel.drain(100), [[1, 2, 3], [4], [9, 10, 11]]);
+    assert.equal(channel.size, 0);
+  });
+});
+
+Deno.test("putBack wakes a waiting taker", async () => {
+  const channel = createChannel<number>({ capacity: 1 });
+  const taken = channel.take(5);
+  channel.putBack([7, 8]);
+  assert.deepEqual(await taken, [7, 8]);
+});

@@ -1,5 +1,6 @@
 // Publishing against the real Kafka broker: format, retries and dead letters, outages, two instances.
 import assert from "node:assert/strict";
+import { PublishError } from "../../src/domain/errors.ts";
 import type { EventProducer } from "../../src/domain/ports.ts";
 import {
   captureLogs,
@@ -38,6 +39,7 @@ Deno.test("a 1,000-item batch yields 1,000 events with the right keys, values an
     const messages = await consumeTopic(topic, 1000);
     const byId = new Map(messages.map((message) => [message.headers.ce_id, message]));
     assert.equal(byId.size, 1000);
+    assert.equal(messages.length, 1000, "one message per event, none sent twice");
     for (const item of items) {
       const message = byId.get(item.id as string);
       assert.ok(message, `event for ${item.id}`);
@@ -82,14 +84,14 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     }),
     {
       logger,
-      // Fails any send holding the poison event; everything else goes to the real broker.
+      // The broker refuses any send holding the poison event; the rest goes to the real broker.
       wrapProducer: (real: EventProducer): EventProducer => ({
-        send(events) {
-          if (failPoison && events.some((event) => event.id === poison)) {
+        send(messages) {
+          if (failPoison && messages.some((message) => message.headers.ce_id === poison)) {
             poisonTries.push(performance.now());
-            return Promise.reject(new Error("injected send failure"));
+            return Promise.reject(new PublishError("rejected", "injected: record refused"));
           }
-          return real.send(events);
+          return real.send(messages);
         },
         close: () => real.close(),
       }),
@@ -103,8 +105,7 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     const sql = sqlFor(config.DB_SCHEMA);
     try {
       await eventually(async () => {
-        const [{ count }] =
-          await sql`select count(*)::int as count from outbox where state = 'failed'`;
+        const [{ count }] = await sql`select count(*)::int as count from dead_letters`;
         return count === 1;
       }, 20_000);
     } finally {
@@ -124,7 +125,11 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     );
     assert.deepEqual(retries.map((entry) => entry.attempt), [1, 2, 3]);
     assert.deepEqual(retries.map((entry) => entry.delayMs), [100, 200, 400]);
-    assert.ok(retries.every((entry) => entry.level === "warn" && entry.errorClass === "Error"));
+    assert.ok(
+      retries.every((entry) =>
+        entry.level === "warn" && entry.errorClass === "PublishError:rejected"
+      ),
+    );
     const deadLetterLog = lines.map((line) => JSON.parse(line)).find((entry) =>
       entry.msg.startsWith("Cannot publish events after the last retry")
     );
@@ -145,7 +150,7 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     assert.equal(deadLetters.length, 1);
     assert.equal(deadLetters[0].executionId, poison);
     assert.equal(deadLetters[0].attempts, 4);
-    assert.equal(deadLetters[0].lastError, "Error");
+    assert.equal(deadLetters[0].lastError, "injected: record refused");
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /^kafka_publish_retries_total 3$/m);
@@ -193,6 +198,7 @@ Deno.test("two service instances on one database and one broker publish every ex
     const messages = await consumeTopic(topic, 5000);
     const published = new Set(messages.map((message) => message.headers.ce_id));
     assert.deepEqual(stored.filter((id) => !published.has(id)), []);
+    assert.equal(messages.length, 5000, "no event was sent by both instances");
     await eventually(async () => (await pendingEvents(schema)) === 0, 10_000);
   } finally {
     await a.stop();

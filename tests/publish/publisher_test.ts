@@ -1,167 +1,284 @@
-// Publisher loops with in-memory fakes behind the ports: outage versus dead letter, isolation, shutdown.
+// Publisher loops with in-memory fakes behind the ports: dead letters versus outages, the breaker's
+// pause, one send per event, leases of what it holds, and shutdown.
 import assert from "node:assert/strict";
+import FakeTimers from "@sinonjs/fake-timers";
+import { PublishError } from "../../src/domain/errors.ts";
 import type { StoredExecution } from "../../src/domain/execution.ts";
-import type { EventProducer, OutboxPort } from "../../src/domain/ports.ts";
+import type { ClaimedChunk, EventProducer, OutboxPort } from "../../src/domain/ports.ts";
 import { createChannel } from "../../src/publish/channel.ts";
-import { createPublisher, isBrokerUnavailable } from "../../src/publish/publisher.ts";
+import {
+  createPublisher,
+  type HeldChunk,
+  type PublisherSettings,
+} from "../../src/publish/publisher.ts";
 import { captureLogs, eventually } from "../_helpers.ts";
+import { chunk, encode, fakeOutbox, fakeProducer, stored } from "../_fakes.ts";
 
-function stored(i: number): StoredExecution {
+function settings(overrides: Partial<PublisherSettings> = {}, attempts = 2): PublisherSettings {
   return {
-    id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-    batchId: "00000000-0000-4000-8000-000000000000",
-    testCaseKey: `TC-${i}`,
-    status: "PASSED",
-    startedAt: "2026-11-28T10:00:00.000Z",
-    finishedAt: null,
-    durationMs: null,
-    cycleKey: null,
-    environment: null,
-    executedBy: null,
-    comment: null,
-    attributes: null,
-    createdAt: new Date().toISOString(),
+    concurrency: 1,
+    batchMax: 100,
+    leaseMs: 3000,
+    resilience: {
+      retry: { attempts, initialDelayMs: 0, multiplier: 2, maxDelayMs: 0, jitter: 0 },
+      breaker: { threshold: 3, halfOpenAfterMs: 1000 },
+    },
+    ...overrides,
   };
 }
 
-function fakeOutbox() {
-  const calls = { published: [] as string[], failed: [] as string[], released: [] as string[] };
-  const outbox: OutboxPort = {
-    claimDue: () => Promise.resolve([]),
-    markPublished(ids) {
-      calls.published.push(...ids);
-      return Promise.resolve(ids.length);
-    },
-    markFailed(ids) {
-      calls.failed.push(...ids);
-      return Promise.resolve(ids.length);
-    },
-    release(ids) {
-      calls.released.push(...ids);
-      return Promise.resolve(ids.length);
-    },
-  };
-  return { outbox, calls };
-}
-
-const settings = (attempts = 2) => ({
-  concurrency: 1,
-  batchMax: 100,
-  retry: { attempts, initialDelayMs: 0, multiplier: 2, maxDelayMs: 0, jitter: 0 },
-});
-
-class FakeConnectionError extends Error {
-  override name = "KafkaJSConnectionError";
-}
-
-Deno.test("an event that keeps failing becomes a dead letter while the rest of its batch is published", async () => {
-  const channel = createChannel<StoredExecution>({ capacity: 100 });
-  const { outbox, calls } = fakeOutbox();
-  const sends: number[] = [];
-  const producer: EventProducer = {
-    send(events) {
-      sends.push(events.length);
-      if (events.some((event) => event.id === stored(3).id)) {
-        return Promise.reject(new Error("record rejected"));
-      }
-      return Promise.resolve();
-    },
-    close: () => Promise.resolve(),
-  };
+function publisherWith(
+  producer: EventProducer,
+  outbox: OutboxPort,
+  options: {
+    settings?: PublisherSettings;
+    encodeWith?: (e: StoredExecution) => ReturnType<typeof encode>;
+  } = {},
+) {
+  const channel = createChannel<HeldChunk>({
+    capacity: 1000,
+    weight: (held) => held.events.length,
+  });
+  const logs = captureLogs();
   const publisher = createPublisher({
     channel,
     producer,
     outbox,
-    logger: captureLogs().logger,
-    settings,
+    logger: logs.logger,
+    settings: () => options.settings ?? settings(),
+    encode: options.encodeWith ?? encode,
   });
+  return { publisher, channel, lines: logs.lines };
+}
+
+const ids = (is: number[]) => is.map((i) => stored(i).id);
+
+Deno.test("an event the broker keeps refusing becomes a dead letter while the rest of its chunk is published", async () => {
+  const { outbox, calls } = fakeOutbox();
+  const culprit = stored(3).id;
+  const kafka = fakeProducer((messages) =>
+    messages.some((m) => m.headers.ce_id === culprit) ? "rejected" : undefined
+  );
+  const { publisher, lines } = publisherWith(kafka.producer, outbox);
   publisher.start();
-  channel.offer([1, 2, 3, 4, 5].map(stored));
-  await eventually(() => calls.failed.length === 1 && calls.published.length === 4, 5000, 5);
+  await publisher.accept([chunk("c1", [1, 2, 3, 4, 5])]);
+  await eventually(() => calls.settled.length === 1, 5000, 5);
   await publisher.stop(1000);
-  assert.deepEqual(calls.failed, [stored(3).id]);
-  assert.deepEqual(new Set(calls.published), new Set([1, 2, 4, 5].map((i) => stored(i).id)));
+  assert.deepEqual(calls.settled[0].id, "c1");
+  assert.deepEqual(calls.settled[0].deadLetters.map((d) => d.executionId), [culprit]);
+  assert.equal(calls.settled[0].deadLetters[0].attempts, 3, "1 try + 2 retries");
+  assert.match(calls.settled[0].deadLetters[0].reason, /injected: rejected/);
+  assert.deepEqual(new Set(kafka.acknowledged), new Set(ids([1, 2, 4, 5])));
   assert.deepEqual(calls.released, []);
-  // One batch try, one retry with each event alone (5 sends), one more for the culprit alone.
-  assert.deepEqual(sends, [5, 1, 1, 1, 1, 1, 1]);
+  // One try of all five, one retry with each on its own, one more for the culprit alone.
+  assert.deepEqual(kafka.sends.map((s) => s.length), [5, 1, 1, 1, 1, 1, 1]);
+  assert.ok(lines.some((line) => line.includes("kept as dead letters")));
 });
 
-Deno.test("an unreachable broker hands events back to the outbox instead of dead-lettering them", async () => {
-  const channel = createChannel<StoredExecution>({ capacity: 100 });
+Deno.test("an event that cannot be encoded is set aside at once and never blocks the others", async () => {
   const { outbox, calls } = fakeOutbox();
-  let sends = 0;
-  const producer: EventProducer = {
-    send() {
-      sends++;
-      return Promise.reject(new FakeConnectionError("connect ECONNREFUSED"));
+  const kafka = fakeProducer();
+  const { publisher } = publisherWith(kafka.producer, outbox, {
+    encodeWith: (execution) => {
+      if (execution.id === stored(2).id) throw new TypeError("cannot serialise");
+      return encode(execution);
     },
-    close: () => Promise.resolve(),
-  };
-  const { logger, lines } = captureLogs();
-  const publisher = createPublisher({ channel, producer, outbox, logger, settings });
-  publisher.start();
-  channel.offer([1, 2, 3].map(stored));
-  await eventually(() => calls.released.length === 3, 5000, 5);
-  await publisher.stop(1000);
-  assert.equal(sends, 3, "the whole batch is retried together: 1 try + 2 retries");
-  assert.deepEqual(calls.failed, []);
-  assert.equal(publisher.kafkaStatus, "down");
-  assert.ok(
-    lines.some((line) => line.includes("Kafka is unavailable") && line.includes('"level":"error"')),
-  );
-});
-
-Deno.test("isBrokerUnavailable tells connection trouble and retriable protocol errors from event errors", () => {
-  assert.equal(isBrokerUnavailable(new FakeConnectionError("x")), true);
-  assert.equal(isBrokerUnavailable(Object.assign(new Error("leader"), { retriable: true })), true);
-  assert.equal(
-    isBrokerUnavailable(new Error("wrapped", { cause: new FakeConnectionError("x") })),
-    true,
-  );
-  assert.equal(
-    isBrokerUnavailable(Object.assign(new Error("too large"), { retriable: false })),
-    false,
-  );
-  assert.equal(isBrokerUnavailable(new Error("plain")), false);
-});
-
-Deno.test("stop publishes what the channel holds before closing the producer", async () => {
-  const channel = createChannel<StoredExecution>({ capacity: 1000 });
-  const { outbox, calls } = fakeOutbox();
-  let closed = false;
-  const producer: EventProducer = {
-    send: () => Promise.resolve(),
-    close() {
-      closed = true;
-      return Promise.resolve();
-    },
-  };
-  const publisher = createPublisher({
-    channel,
-    producer,
-    outbox,
-    logger: captureLogs().logger,
-    settings,
   });
-  channel.offer(Array.from({ length: 250 }, (_, i) => stored(i)));
+  publisher.start();
+  await publisher.accept([chunk("c1", [1, 2, 3])]);
+  await eventually(() => calls.settled.length === 1, 5000, 5);
+  await publisher.stop(1000);
+  assert.deepEqual(kafka.sends, [ids([1, 3])]);
+  assert.deepEqual(calls.settled[0].deadLetters, [{
+    executionId: stored(2).id,
+    batchId: stored(2).batchId,
+    attempts: 0,
+    reason: "cannot encode the event (TypeError)",
+  }]);
+});
+
+Deno.test("a chunk whose rows cannot be read settles at once with its dead letters", async () => {
+  const { outbox, calls } = fakeOutbox();
+  const kafka = fakeProducer();
+  const { publisher } = publisherWith(kafka.producer, outbox);
+  const unreadable: ClaimedChunk = {
+    id: "c9",
+    executions: [],
+    unreadable: [{ id: stored(9).id, batchId: stored(9).batchId, reason: "no row" }],
+  };
+  assert.equal(await publisher.accept([unreadable]), 0);
+  assert.deepEqual(calls.settled, [{
+    id: "c9",
+    deadLetters: [{
+      executionId: stored(9).id,
+      batchId: stored(9).batchId,
+      attempts: 0,
+      reason: "no row",
+    }],
+  }]);
+  assert.deepEqual(kafka.sends, []);
+  await publisher.stop(100);
+});
+
+Deno.test("a chunk already held is not taken twice", async () => {
+  const { outbox } = fakeOutbox();
+  const kafka = fakeProducer();
+  const { publisher, channel } = publisherWith(kafka.producer, outbox);
+  assert.equal(await publisher.accept([chunk("c1", [1, 2])]), 2);
+  assert.equal(await publisher.accept([chunk("c1", [1, 2]), chunk("c2", [3])]), 1);
+  assert.deepEqual(channel.peek().map((held) => held.id), ["c1", "c2"]);
+  assert.deepEqual(publisher.heldIds(), ["c1", "c2"]);
+  await publisher.stop(1000);
+});
+
+Deno.test("while Kafka is down the breaker opens, publishing pauses with every event held, and one probe resumes it once the broker is back", async () => {
+  const clock = FakeTimers.install({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
+  try {
+    const { outbox, calls } = fakeOutbox();
+    let down = true;
+    const kafka = fakeProducer(() => down ? "unavailable" : undefined);
+    const { publisher, channel, lines } = publisherWith(kafka.producer, outbox);
+    publisher.start();
+    await publisher.accept([chunk("c1", [1, 2]), chunk("c2", [3])]);
+    await clock.tickAsync(50);
+    // Tries until the breaker opens after 3 consecutive outages: no dead letter, nothing released.
+    assert.equal(publisher.kafkaStatus, "down");
+    assert.equal(kafka.sends.length, 3);
+    assert.equal(calls.settled.length, 0);
+    assert.equal(calls.released.length, 0);
+    assert.deepEqual(channel.peek().map((held) => held.id), ["c1", "c2"], "still held, in order");
+    assert.ok(
+      lines.some((line) => line.includes("Kafka is unavailable") && line.includes('"error"')),
+    );
+    // The pause: nothing is sent until the breaker's half-open time.
+    await clock.tickAsync(900);
+    assert.equal(kafka.sends.length, 3);
+    down = false;
+    await clock.tickAsync(200);
+    assert.equal(publisher.kafkaStatus, "up");
+    assert.deepEqual(calls.settled.map((s) => s.id).sort(), ["c1", "c2"]);
+    // Each event was acknowledged exactly once.
+    assert.deepEqual(kafka.acknowledged.sort(), ids([1, 2, 3]).sort());
+    const stopped = publisher.stop(1000);
+    await clock.runAllAsync();
+    await stopped;
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("held chunks keep their lease: the keeper renews what is in the channel and in flight", async () => {
+  const clock = FakeTimers.install({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
+  try {
+    const { outbox, calls } = fakeOutbox();
+    // A send that never ends holds c1 in flight; c2 waits in the channel behind it.
+    const stuck: EventProducer = {
+      send: () => new Promise(() => {}),
+      close: () => Promise.resolve(),
+    };
+    const { publisher } = publisherWith(stuck, outbox, { settings: settings({ batchMax: 2 }) });
+    publisher.start();
+    await publisher.accept([chunk("c1", [1, 2]), chunk("c2", [3])]);
+    await clock.tickAsync(1000);
+    assert.deepEqual(calls.renewed, [["c2", "c1"]], "one renewal a third of the lease in");
+    await clock.tickAsync(1000);
+    assert.equal(calls.renewed.length, 2);
+    const stopped = publisher.stop(100);
+    await clock.runAllAsync();
+    await stopped;
+  } finally {
+    clock.uninstall();
+  }
+});
+
+Deno.test("stop publishes what the channel holds, then closes the producer", async () => {
+  const { outbox, calls } = fakeOutbox();
+  const kafka = fakeProducer();
+  const { publisher, channel } = publisherWith(kafka.producer, outbox);
+  await publisher.accept(
+    Array.from({ length: 25 }, (_, c) => chunk(`c${c}`, [c * 10, c * 10 + 1, c * 10 + 2])),
+  );
   publisher.start();
   await publisher.stop(5000);
-  assert.equal(calls.published.length, 250);
+  assert.equal(calls.settled.length, 25);
+  assert.equal(kafka.acknowledged.length, 75);
   assert.equal(channel.size, 0);
-  assert.ok(closed);
+  assert.ok(kafka.closed);
+});
+
+Deno.test("sends cut short by shutdown go back to the outbox, due at once, never to the dead letters", async () => {
+  const { outbox, calls } = fakeOutbox();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const kafka = fakeProducer();
+  // The first send waits; the close that shutdown does makes it fail as "closed".
+  let first = true;
+  const producer: EventProducer = {
+    async send(messages) {
+      if (first) {
+        first = false;
+        await gate;
+      }
+      return kafka.producer.send(messages);
+    },
+    async close() {
+      await kafka.producer.close();
+      release();
+    },
+  };
+  const { publisher } = publisherWith(producer, outbox, {
+    settings: settings({ batchMax: 2 }),
+  });
+  publisher.start();
+  await publisher.accept([chunk("c1", [1, 2]), chunk("c2", [3, 4])]);
+  await eventually(() => kafka.sends.length === 0 && first === false, 1000, 5);
+  await publisher.stop(50);
+  assert.deepEqual(calls.settled, []);
+  assert.deepEqual(
+    calls.released.map((r) => [r.id, r.pendingIds, r.whole, r.delayMs, r.deadLetters.length]),
+    [["c1", ids([1, 2]), true, 0, 0], ["c2", ids([3, 4]), true, 0, 0]],
+    "c1 back from its cut send, then c2 from the channel",
+  );
+});
+
+Deno.test("a chunk half acknowledged when shutdown cuts in is handed back with only its unsent events", async () => {
+  const { outbox, calls } = fakeOutbox();
+  let sends = 0;
+  let close!: () => void;
+  const closing = new Promise<void>((resolve) => close = resolve);
+  const producer: EventProducer = {
+    async send() {
+      sends++;
+      if (sends === 1) return;
+      await closing;
+      throw new PublishError("closed", "the producer is closed");
+    },
+    close() {
+      close();
+      return Promise.resolve();
+    },
+  };
+  const { publisher } = publisherWith(producer, outbox, { settings: settings({ batchMax: 2 }) });
+  publisher.start();
+  await publisher.accept([chunk("c1", [1, 2, 3, 4])]);
+  await eventually(() => sends === 2, 1000, 5);
+  await publisher.stop(20);
+  assert.deepEqual(calls.released, [{
+    id: "c1",
+    pendingIds: ids([3, 4]),
+    deadLetters: [],
+    whole: false,
+    delayMs: 0,
+  }]);
 });
 
 Deno.test("resize changes the number of publisher loops", async () => {
-  const channel = createChannel<StoredExecution>({ capacity: 10 });
   const { outbox } = fakeOutbox();
-  const producer: EventProducer = { send: () => Promise.resolve(), close: () => Promise.resolve() };
-  const publisher = createPublisher({
-    channel,
-    producer,
-    outbox,
-    logger: captureLogs().logger,
-    settings,
-  });
+  const { publisher } = publisherWith(fakeProducer().producer, outbox);
   publisher.start();
   assert.equal(publisher.loops, 1);
   publisher.resize(4);

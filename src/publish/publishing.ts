@@ -1,0 +1,94 @@
+// Publishing as one unit: the relay claims stored chunks from the outbox, the publisher sends them.
+// The same unit runs in the service's thread or in a worker of its own (publishing_worker.ts).
+import type { StoredExecution } from "../domain/execution.ts";
+import type { EventMessage, EventProducer, Logger, OutboxPort } from "../domain/ports.ts";
+import { createChannel } from "./channel.ts";
+import {
+  createPublisher,
+  type HeldChunk,
+  type PublisherSettings,
+  type PublishObserver,
+} from "./publisher.ts";
+import { createRelay, type RelaySettings } from "./relay.ts";
+
+/** Everything publishing reads; a reload replaces it as a whole. */
+export interface PublishingSettings {
+  publisher: PublisherSettings;
+  relay: RelaySettings;
+  /** Most events held in memory, waiting to be sent. @default 20000 */
+  channelCapacity: number;
+}
+
+/** What publishing says of itself, for readiness and metrics. */
+export interface PublishingStatus {
+  kafka: "unknown" | "up" | "down";
+  channelSize: number;
+  channelCapacity: number;
+}
+
+/** The handle the service holds, whichever thread publishing runs in. */
+export interface PublishingHandle {
+  /** New chunks were stored: claim them now rather than at the next interval. */
+  nudge(): void;
+  /** Applies new settings (a reload); the log level matters to a worker, whose logger is its own. */
+  reload(settings: PublishingSettings, logLevel?: string): void;
+  /** Publishes what it holds until the deadline, then hands the rest back to the outbox. */
+  stop(deadlineMs: number): Promise<void>;
+  status(): PublishingStatus;
+}
+
+/** What createPublishing needs. */
+export interface PublishingDeps {
+  outbox: OutboxPort;
+  producer: EventProducer;
+  logger: Logger;
+  settings: PublishingSettings;
+  encode: (execution: StoredExecution) => EventMessage;
+  observer?: PublishObserver;
+}
+
+/** Creates and starts publishing in the current thread. */
+export function createPublishing(deps: PublishingDeps): PublishingHandle {
+  let settings = deps.settings;
+  const channel = createChannel<HeldChunk>({
+    capacity: settings.channelCapacity,
+    weight: (chunk) => chunk.events.length,
+  });
+  const publisher = createPublisher({
+    channel,
+    producer: deps.producer,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    settings: () => settings.publisher,
+    encode: deps.encode,
+    observer: deps.observer,
+    // Called only once sending is under way, after the relay below exists.
+    onRoom: () => relay.nudge(),
+  });
+  const relay = createRelay({
+    outbox: deps.outbox,
+    publisher,
+    logger: deps.logger,
+    settings: () => settings.relay,
+  });
+  publisher.start();
+  relay.start();
+
+  return {
+    nudge: () => relay.nudge(),
+    reload(next) {
+      settings = next;
+      channel.setCapacity(next.channelCapacity);
+      publisher.resize(next.publisher.concurrency);
+    },
+    async stop(deadlineMs) {
+      await relay.stop();
+      await publisher.stop(deadlineMs);
+    },
+    status: () => ({
+      kafka: publisher.kafkaStatus,
+      channelSize: channel.size,
+      channelCapacity: channel.capacity,
+    }),
+  };
+}

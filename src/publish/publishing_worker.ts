@@ -1,0 +1,121 @@
+// Publishing in a worker thread, as the service sees it: nudges go in, reports come out; a worker
+// that dies or stops reporting is replaced, and stopping it has a deadline.
+import type { Logger } from "../domain/ports.ts";
+import type { PublishObserver } from "./publisher.ts";
+import type { PublishingHandle, PublishingSettings, PublishingStatus } from "./publishing.ts";
+import type {
+  PublishingReport,
+  PublishingWorkerInit,
+  WorkerReply,
+  WorkerRequest,
+} from "./publishing_worker_entry.ts";
+
+/** Options of startPublishingWorker. */
+export interface PublishingWorkerOptions {
+  init: Omit<PublishingWorkerInit, "reportEveryMs">;
+  logger: Logger;
+  observer?: PublishObserver;
+  /** Milliseconds between the worker's reports. @default 250 */
+  reportEveryMs?: number;
+  /** Milliseconds without a report after which the worker counts as stuck and is replaced. @default 15000 */
+  silenceMs?: number;
+  /** Milliseconds a stopping worker gets beyond its own deadline before it is terminated. @default 5000 */
+  stopGraceMs?: number;
+  /** The worker script (tests swap in one that misbehaves). @default ./publishing_worker_entry.ts */
+  workerUrl?: URL;
+}
+
+/**
+ * Starts the worker. Chunks a worker held when it died keep their lease until it ends; then the
+ * next worker's relay claims them, so nothing is lost (what was in flight may be sent twice).
+ */
+export function startPublishingWorker(options: PublishingWorkerOptions): PublishingHandle {
+  const { logger, observer } = options;
+  const reportEveryMs = options.reportEveryMs ?? 250;
+  const silenceMs = options.silenceMs ?? 15_000;
+  const url = (options.workerUrl ?? new URL("./publishing_worker_entry.ts", import.meta.url)).href;
+  let init: PublishingWorkerInit = { ...options.init, reportEveryMs };
+  let status: PublishingStatus = {
+    kafka: "unknown",
+    channelSize: 0,
+    channelCapacity: init.settings.channelCapacity,
+  };
+  let lastHeard = Date.now();
+  let stopping = false;
+  let onStopped: (() => void) | undefined;
+  let worker = spawn();
+  const watchdog = setInterval(() => {
+    if (!stopping && Date.now() - lastHeard > silenceMs) {
+      replace(`it sent no report for ${silenceMs} ms`);
+    }
+  }, Math.min(silenceMs, 1000));
+
+  function spawn(): Worker {
+    const started = new Worker(url, { type: "module" });
+    lastHeard = Date.now();
+    started.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
+      lastHeard = Date.now();
+      if (data.type === "log") logger[data.level](data.fields, data.message);
+      else if (data.type === "report") apply(data.report);
+      else if (data.type === "stopped") onStopped?.();
+      else logger.error({ problem: data.message }, "The publishing worker failed");
+    };
+    started.onerror = (event) => {
+      event.preventDefault();
+      replace(`it stopped (${event.message})`);
+    };
+    started.postMessage({ type: "init", init } satisfies WorkerRequest);
+    return started;
+  }
+
+  function replace(reason: string) {
+    worker.terminate();
+    status = { ...status, kafka: "unknown", channelSize: 0 };
+    if (stopping) {
+      onStopped?.();
+      return;
+    }
+    logger.error({}, `Replacing the publishing worker: ${reason}`);
+    worker = spawn();
+  }
+
+  function apply(report: PublishingReport) {
+    status = report.status;
+    if (!observer) return;
+    for (const seconds of report.sends) observer.sent(seconds);
+    if (report.lags.length > 0) observer.published(report.lags);
+    if (report.retried > 0) observer.retried(report.retried);
+    if (report.deadLettered > 0) observer.deadLettered(report.deadLettered);
+    if (report.unavailable > 0) observer.unavailable(report.unavailable);
+  }
+
+  return {
+    nudge() {
+      if (!stopping) worker.postMessage({ type: "nudge" } satisfies WorkerRequest);
+    },
+    reload(settings: PublishingSettings, logLevel?: string) {
+      init = { ...init, settings, logLevel: logLevel ?? init.logLevel };
+      worker.postMessage(
+        { type: "reload", settings, logLevel: init.logLevel } satisfies WorkerRequest,
+      );
+    },
+    async stop(deadlineMs) {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(watchdog);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // The worker's own deadline, plus time to hand chunks back and close its clients.
+      await new Promise<void>((resolve) => {
+        onStopped = resolve;
+        timer = setTimeout(() => {
+          logger.warn({}, "The publishing worker did not stop in time; terminating it");
+          resolve();
+        }, deadlineMs + (options.stopGraceMs ?? 5000));
+        worker.postMessage({ type: "stop", deadlineMs } satisfies WorkerRequest);
+      });
+      clearTimeout(timer);
+      worker.terminate();
+    },
+    status: () => status,
+  };
+}

@@ -1,0 +1,126 @@
+// In-memory fakes behind the ports, shared by the unit tests: an outbox and a producer that record
+// every call, and stored executions to feed them.
+import { PublishError, type PublishFailureKind } from "../src/domain/errors.ts";
+import type { StoredExecution } from "../src/domain/execution.ts";
+import type {
+  ChunkRelease,
+  ChunkSettlement,
+  ClaimedChunk,
+  EventMessage,
+  EventProducer,
+  OutboxPort,
+} from "../src/domain/ports.ts";
+
+/** A stored execution whose id ends in `i`. */
+export function stored(
+  i: number,
+  batchId = "00000000-0000-4000-8000-000000000000",
+): StoredExecution {
+  return {
+    id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    batchId,
+    testCaseKey: `TC-${i}`,
+    status: "PASSED",
+    startedAt: "2026-11-28T10:00:00.000Z",
+    finishedAt: null,
+    durationMs: null,
+    cycleKey: null,
+    environment: null,
+    executedBy: null,
+    comment: null,
+    attributes: null,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A claimed chunk holding stored(i) for each i. */
+export function chunk(id: string, is: number[]): ClaimedChunk {
+  return { id, executions: is.map((i) => stored(i)), unreadable: [] };
+}
+
+/** An outbox in memory: due chunks to hand out, and every settle, release and renewal it got. */
+export function fakeOutbox(due: ClaimedChunk[] = []) {
+  const calls = {
+    claims: [] as Array<{ maxEvents: number; held: string[] }>,
+    settled: [] as ChunkSettlement[],
+    released: [] as Array<ChunkRelease & { delayMs: number }>,
+    renewed: [] as string[][],
+  };
+  const queue = [...due];
+  const outbox: OutboxPort = {
+    claimDue(maxEvents, _leaseMs, held) {
+      calls.claims.push({ maxEvents, held: [...held] });
+      const taken: ClaimedChunk[] = [];
+      let events = 0;
+      while (queue.length > 0 && events < maxEvents) {
+        const next = queue.shift()!;
+        if (held.includes(next.id)) continue;
+        taken.push(next);
+        events += next.executions.length + next.unreadable.length;
+      }
+      return Promise.resolve(taken);
+    },
+    renewLeases(ids) {
+      calls.renewed.push([...ids]);
+      return Promise.resolve();
+    },
+    settle(chunks) {
+      calls.settled.push(...chunks);
+      return Promise.resolve();
+    },
+    release(chunks, delayMs) {
+      calls.released.push(...chunks.map((c) => ({ ...c, delayMs })));
+      return Promise.resolve();
+    },
+  };
+  return {
+    outbox,
+    calls,
+    /** Adds chunks that come due. */
+    add: (...chunks: ClaimedChunk[]) => void queue.push(...chunks),
+  };
+}
+
+/**
+ * A producer that records every send (the ce_id of each message) and fails the way `fail` says:
+ * a kind for the whole send, or nothing.
+ */
+export function fakeProducer(
+  fail: (messages: readonly EventMessage[]) => PublishFailureKind | undefined = () => undefined,
+) {
+  const sends: string[][] = [];
+  const acknowledged: string[] = [];
+  let closed = false;
+  const producer: EventProducer = {
+    send(messages) {
+      const ids = messages.map((message) => message.headers.ce_id);
+      sends.push(ids);
+      if (closed) return Promise.reject(new PublishError("closed", "the producer is closed"));
+      const kind = fail(messages);
+      if (kind) return Promise.reject(new PublishError(kind, `injected: ${kind}`));
+      acknowledged.push(...ids);
+      return Promise.resolve();
+    },
+    close() {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+  return {
+    producer,
+    sends,
+    acknowledged,
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** The message of a stored execution, as the service builds it (ce_id is what the fakes read). */
+export function encode(execution: StoredExecution): EventMessage {
+  return {
+    key: execution.testCaseKey,
+    value: JSON.stringify(execution),
+    headers: { ce_id: execution.id, ce_time: execution.createdAt },
+  };
+}
