@@ -1,5 +1,6 @@
 // Composition root: load config, create clients, start the server, reload on SIGHUP, shut down cleanly.
 import { v7 as uuidv7 } from "uuid";
+import denoConfig from "../deno.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import {
   type Config,
@@ -129,7 +130,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     );
   }
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({ version: denoConfig.version, kafkaClient: "kafkajs" });
   const store = createExecutionStore(db, {
     leaseMs: config.OUTBOX_LEASE_MS,
     onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
@@ -197,6 +198,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       size: db.poolMax,
     },
     outboxStats: () => outbox.stats(),
+    kafkaState: () => publisher ? publisher.kafkaStatus : "disabled",
   });
 
   const ingestor = createIngestor({ repository: store.repository, sink, newId: uuidv7 });
