@@ -8,6 +8,9 @@ import { type BuildInfo, type MetricSources, PREFIX, registerGauges } from "./ga
 export type { KafkaState, MetricSources } from "./gauges.ts";
 
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+// The latency alerts' thresholds (10 s and 20 s for batches, 60 s for the publish lag) are bucket
+// bounds: histogram_quantile interpolates inside a bucket, so a threshold inside one would fire on
+// a guess (deploy/prometheus/alerts.yml).
 const SECONDS_BUCKETS = [
   0.001,
   0.0025,
@@ -22,6 +25,7 @@ const SECONDS_BUCKETS = [
   2.5,
   5,
   10,
+  20,
   30,
 ];
 
