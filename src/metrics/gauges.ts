@@ -27,15 +27,12 @@ export interface BuildInfo {
   kafkaClient: string;
 }
 
-/** The prefix of every series the service exports, so that it never collides with another's. */
-export const PREFIX = "execution_ingest_";
-
 /** Registers the scrape-time and build gauges on `registry`, reading `sources` at each scrape. */
 export function registerGauges(registry: Registry, sources: MetricSources, build: BuildInfo) {
   const registers = [registry];
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
-      name: PREFIX + name,
+      name,
       help,
       registers,
       collect() {
@@ -44,7 +41,7 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
     });
 
   new Gauge({
-    name: `${PREFIX}build_info`,
+    name: "execution_ingest_build_info",
     help: "Always 1; the labels say which build runs",
     labelNames: ["version", "deno_version", "kafka_client"] as const,
     registers,
@@ -55,12 +52,12 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
   }, 1);
   // performance.timeOrigin is when this process started, in Unix milliseconds.
   new Gauge({
-    name: `${PREFIX}process_start_time_seconds`,
+    name: "execution_ingest_process_start_time_seconds",
     help: "Start time of the process since the Unix epoch, in seconds",
     registers,
   }).set(Math.round(performance.timeOrigin) / 1000);
   gauge(
-    "process_resident_memory_bytes",
+    "execution_ingest_process_resident_memory_bytes",
     "Resident memory of the service process",
     () => Deno.memoryUsage().rss,
   );
@@ -68,7 +65,7 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
   // Unknown (no send since start) and disabled (no brokers) are NaN: neither up nor down, so an
   // alert on `== 0` stays silent and a dashboard shows no value rather than a false one.
   gauge(
-    "kafka_up",
+    "execution_ingest_kafka_up",
     "1 when the last send reached Kafka, 0 when Kafka was unreachable, NaN when not known or publishing is off",
     () => {
       const state = sources.kafkaState?.() ?? "disabled";
@@ -77,26 +74,26 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
   );
 
   gauge(
-    "publish_channel_depth_events",
+    "execution_ingest_publish_channel_depth_events",
     "Events waiting in the in-memory publish channel",
     () => sources.channel?.size ?? 0,
   );
   gauge(
-    "publish_channel_capacity_events",
+    "execution_ingest_publish_channel_capacity_events",
     "Capacity of the in-memory publish channel",
     () => sources.channel?.capacity ?? 0,
   );
   gauge(
-    "db_pool_active_connections",
+    "execution_ingest_db_pool_active_connections",
     "Pool connections running a statement",
     () => sources.pool?.active ?? 0,
   );
   gauge(
-    "db_pool_waiting_queries",
+    "execution_ingest_db_pool_waiting_queries",
     "Statements waiting for a pool connection",
     () => sources.pool?.waiting ?? 0,
   );
-  gauge("db_pool_max_connections", "Pool size", () => sources.pool?.size ?? 0);
+  gauge("execution_ingest_db_pool_max_connections", "Pool size", () => sources.pool?.size ?? 0);
 
   // The three outbox series come from one query; a scrape collects them one after another, so
   // the answer is shared for a moment instead of asked three times.
@@ -111,7 +108,7 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
   };
   const outboxGauge = (name: string, help: string, pick: (stats: OutboxStats) => number) =>
     new Gauge({
-      name: PREFIX + name,
+      name,
       help,
       registers,
       async collect() {
@@ -119,10 +116,18 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
         if (stats) this.set(pick(stats));
       },
     });
-  outboxGauge("outbox_pending_events", "Events not yet published", (stats) => stats.pending);
-  outboxGauge("outbox_dead_letter_events", "Dead letters kept", (stats) => stats.failed);
   outboxGauge(
-    "outbox_oldest_pending_age_seconds",
+    "execution_ingest_outbox_pending_events",
+    "Events not yet published",
+    (stats) => stats.pending,
+  );
+  outboxGauge(
+    "execution_ingest_outbox_dead_letter_events",
+    "Dead letters kept",
+    (stats) => stats.failed,
+  );
+  outboxGauge(
+    "execution_ingest_outbox_oldest_pending_age_seconds",
     "Age of the oldest event not yet published",
     (stats) => stats.oldestPendingSeconds,
   );

@@ -1,9 +1,9 @@
-// The service's Prometheus metrics, in a Registry of their own (the global one is never touched).
+// The service's Prometheus metrics, all named execution_ingest_…, in a Registry of their own.
 import { Counter, Histogram, Registry } from "prom-client";
 import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { PublishObserver } from "../publish/publisher.ts";
-import { type BuildInfo, type MetricSources, PREFIX, registerGauges } from "./gauges.ts";
+import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
 
 export type { KafkaState, MetricSources } from "./gauges.ts";
 
@@ -37,35 +37,35 @@ export function createMetrics(build: BuildInfo) {
   registerGauges(registry, sources, build);
 
   const httpDuration = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
+    name: "execution_ingest_http_request_duration_seconds",
     help: "HTTP request duration by method, route pattern and status",
     labelNames: ["method", "route", "status"] as const,
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const received = new Counter({
-    name: `${PREFIX}executions_received_total`,
+    name: "execution_ingest_executions_received_total",
     help: "Items received in batches",
     registers,
   });
   const created = new Counter({
-    name: `${PREFIX}executions_created_total`,
+    name: "execution_ingest_executions_created_total",
     help: "Executions stored",
     registers,
   });
   const duplicates = new Counter({
-    name: `${PREFIX}executions_duplicate_total`,
+    name: "execution_ingest_executions_duplicate_total",
     help: "Items already stored with the same content",
     registers,
   });
   const failed = new Counter({
-    name: `${PREFIX}executions_failed_total`,
+    name: "execution_ingest_executions_failed_total",
     help: "Items that failed, by error code",
     labelNames: ["code"] as const,
     registers,
   });
   const httpErrors = new Counter({
-    name: `${PREFIX}http_errors_total`,
+    name: "execution_ingest_http_errors_total",
     help: "Error responses, by the error code of their envelope",
     labelNames: ["code"] as const,
     registers,
@@ -75,58 +75,58 @@ export function createMetrics(build: BuildInfo) {
   for (const code of Object.values(ItemErrorCode)) failed.inc({ code }, 0);
   for (const code of Object.values(ApiErrorCode)) httpErrors.inc({ code }, 0);
   const batchSize = new Histogram({
-    name: `${PREFIX}batch_size_items`,
+    name: "execution_ingest_batch_size_items",
     help: "Items per batch request",
     buckets: SIZE_BUCKETS,
     registers,
   });
   const batchDuration = new Histogram({
-    name: `${PREFIX}batch_duration_seconds`,
+    name: "execution_ingest_batch_duration_seconds",
     help: "Time to validate, store and judge one batch",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const insertDuration = new Histogram({
-    name: `${PREFIX}db_insert_duration_seconds`,
+    name: "execution_ingest_db_insert_duration_seconds",
     help: "Duration of one bulk insert statement",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const insertRows = new Histogram({
-    name: `${PREFIX}db_insert_rows`,
+    name: "execution_ingest_db_insert_rows",
     help: "Rows per bulk insert statement",
     buckets: SIZE_BUCKETS,
     registers,
   });
   const published = new Counter({
-    name: `${PREFIX}kafka_events_published_total`,
+    name: "execution_ingest_kafka_events_published_total",
     help: "Events acknowledged by Kafka",
     registers,
   });
   const publishDuration = new Histogram({
-    name: `${PREFIX}kafka_publish_duration_seconds`,
+    name: "execution_ingest_kafka_publish_duration_seconds",
     help: "Time from the first send of a batch of events to its acknowledgement, retries included",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const publishLag = new Histogram({
-    name: `${PREFIX}kafka_publish_lag_seconds`,
+    name: "execution_ingest_kafka_publish_lag_seconds",
     help: "Time from an execution being stored to its event being acknowledged by Kafka",
     buckets: [...SECONDS_BUCKETS, 60, 300, 900, 3600],
     registers,
   });
   const retries = new Counter({
-    name: `${PREFIX}kafka_publish_retries_total`,
+    name: "execution_ingest_kafka_publish_retries_total",
     help: "Send retries",
     registers,
   });
   const deadLetters = new Counter({
-    name: `${PREFIX}kafka_dead_letter_events_total`,
+    name: "execution_ingest_kafka_dead_letter_events_total",
     help: "Events kept as dead letters after the last retry",
     registers,
   });
   const unavailable = new Counter({
-    name: `${PREFIX}kafka_unavailable_events_total`,
+    name: "execution_ingest_kafka_unavailable_events_total",
     help: "Events handed back to the outbox because Kafka was unreachable after the last retry",
     registers,
   });
