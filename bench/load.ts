@@ -106,10 +106,10 @@ function bodyFactory(batch: number): () => string {
 function metricPoint(t: number, scrape: Scrape): MetricPoint {
   return {
     t,
-    published: scrape.get("kafka_events_published_total") ?? 0,
-    created: scrape.get("executions_created_total") ?? 0,
-    outboxPending: scrape.get("outbox_pending_events") ?? 0,
-    channelDepth: scrape.get("publish_channel_depth_events") ?? 0,
+    published: scrape.get("execution_ingest_kafka_events_published_total") ?? 0,
+    created: scrape.get("execution_ingest_executions_created_total") ?? 0,
+    outboxPending: scrape.get("execution_ingest_outbox_pending_events") ?? 0,
+    channelDepth: scrape.get("execution_ingest_publish_channel_depth_events") ?? 0,
   };
 }
 
@@ -317,10 +317,10 @@ export async function runLoad(options: LoadOptions) {
     createdPerSecondByMetrics: last && first ? (last.created - first.created) / span : NaN,
     outboxPendingPeak: Math.max(0, ...points.map((point) => point.outboxPending)),
     publishLagP99Seconds: windowEndScrape
-      ? histogramQuantile(windowEndScrape, "kafka_publish_lag_seconds", 0.99)
+      ? histogramQuantile(windowEndScrape, "execution_ingest_kafka_publish_lag_seconds", 0.99)
       : NaN,
     publishLagP99SecondsAfterDrain: finalScrape
-      ? histogramQuantile(finalScrape, "kafka_publish_lag_seconds", 0.99)
+      ? histogramQuantile(finalScrape, "execution_ingest_kafka_publish_lag_seconds", 0.99)
       : NaN,
     rss: {
       peak: peak(rss),

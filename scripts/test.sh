@@ -12,6 +12,12 @@ stop_kafka() {
 }
 trap stop_kafka EXIT
 
+# The monitoring tests run Prometheus and promtool (Debian's package, installed once where missing).
+if ! bash scripts/prometheus.sh install >&2; then
+  echo "FAILED: the monitoring tests need prometheus and promtool (see above); no test was run" >&2
+  exit 1
+fi
+
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   # A broker that was already running (another run, a developer's) is left running afterwards.
   if bash scripts/kafka.sh status >/dev/null 2>&1; then

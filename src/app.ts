@@ -33,6 +33,8 @@ export function createApp(deps: AppDeps) {
     // The route pattern, not the path, keeps the label's values few.
     const route = c.req.routePath === "/*" ? "unmatched" : c.req.routePath;
     metrics.observeHttp(c.req.method, route, c.res.status, seconds);
+    const errorCode = c.get("errorCode");
+    if (errorCode) metrics.observeError(errorCode);
     logger.debug({
       requestId: c.get("requestId"),
       method: c.req.method,

@@ -1,5 +1,6 @@
 // Composition root: load config, create clients, start the server, reload on SIGHUP, shut down cleanly.
 import { v7 as uuidv7 } from "uuid";
+import denoConfig from "../deno.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import {
   type Config,
@@ -165,7 +166,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     );
   }
 
-  const metrics = createMetrics();
+  const metrics = createMetrics({ version: denoConfig.version, kafkaClient: config.KAFKA_CLIENT });
   const store = createExecutionStore(db, {
     onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
   });
@@ -238,7 +239,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       size: db.poolMax,
     },
     outboxStats: () => outbox.stats(),
-    kafkaStatus: () => publishing?.status().kafka ?? "disabled",
+    kafkaState: () => publishing?.status().kafka ?? "disabled",
   });
 
   const ingestor = createIngestor({ repository: store.repository, sink, newId: uuidv7 });

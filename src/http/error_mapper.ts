@@ -9,8 +9,16 @@ export interface ErrorEnvelope {
   error: { code: ApiErrorCode; message: string; requestId: string };
 }
 
-/** Builds the envelope for the current request. */
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The code of the error envelope the response carries (counted by the metrics middleware). */
+    errorCode: ApiErrorCode;
+  }
+}
+
+/** Builds the envelope for the current request, and notes its code on the context. */
 export function errorBody(c: Context, code: ApiErrorCode, message: string): ErrorEnvelope {
+  c.set("errorCode", code);
   return { error: { code, message, requestId: c.get("requestId") ?? "" } };
 }
 

@@ -369,8 +369,10 @@ export function createOpenApiDocument() {
               content: {
                 "text/plain": {
                   schema: { type: "string" },
-                  example: "# HELP executions_received_total Executions received in batches.\n" +
-                    "# TYPE executions_received_total counter\nexecutions_received_total 1000\n",
+                  example:
+                    "# HELP execution_ingest_executions_received_total Items received in batches\n" +
+                    "# TYPE execution_ingest_executions_received_total counter\n" +
+                    "execution_ingest_executions_received_total 1000\n",
                 },
               },
             },

@@ -1,25 +1,16 @@
-// The service's Prometheus metrics, in a Registry of their own (the global one is never touched).
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+// The service's Prometheus metrics, all named execution_ingest_…, in a Registry of their own.
+import { Counter, Histogram, Registry } from "prom-client";
+import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { PublishObserver } from "../publish/publisher.ts";
+import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
 
-/** Outbox counts, as the outbox store reports them. */
-interface OutboxStats {
-  pending: number;
-  failed: number;
-  oldestPendingSeconds: number;
-}
-
-/** Live sources read at scrape time. */
-export interface MetricSources {
-  channel?: { size: number; capacity: number };
-  pool?: { active: number; waiting: number; size: number };
-  outboxStats?: () => Promise<OutboxStats>;
-  /** What the publisher's circuit breaker says of Kafka. */
-  kafkaStatus?: () => "up" | "down" | "unknown" | "disabled";
-}
+export type { KafkaState, MetricSources } from "./gauges.ts";
 
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+// The latency alerts' thresholds (10 s and 20 s for batches, 60 s for the publish lag) are bucket
+// bounds: histogram_quantile interpolates inside a bucket, so a threshold inside one would fire on
+// a guess (deploy/prometheus/alerts.yml).
 const SECONDS_BUCKETS = [
   0.001,
   0.0025,
@@ -34,186 +25,111 @@ const SECONDS_BUCKETS = [
   2.5,
   5,
   10,
+  20,
   30,
 ];
 
 /** Creates the registry and the recording functions the other layers call. */
-export function createMetrics() {
+export function createMetrics(build: BuildInfo) {
   const registry = new Registry();
   const sources: MetricSources = {};
   const registers = [registry];
+  registerGauges(registry, sources, build);
 
   const httpDuration = new Histogram({
-    name: "http_request_duration_seconds",
+    name: "execution_ingest_http_request_duration_seconds",
     help: "HTTP request duration by method, route pattern and status",
     labelNames: ["method", "route", "status"] as const,
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const received = new Counter({
-    name: "executions_received_total",
+    name: "execution_ingest_executions_received_total",
     help: "Items received in batches",
     registers,
   });
   const created = new Counter({
-    name: "executions_created_total",
+    name: "execution_ingest_executions_created_total",
     help: "Executions stored",
     registers,
   });
   const duplicates = new Counter({
-    name: "executions_duplicate_total",
+    name: "execution_ingest_executions_duplicate_total",
     help: "Items already stored with the same content",
     registers,
   });
   const failed = new Counter({
-    name: "executions_failed_total",
+    name: "execution_ingest_executions_failed_total",
     help: "Items that failed, by error code",
     labelNames: ["code"] as const,
     registers,
   });
+  const httpErrors = new Counter({
+    name: "execution_ingest_http_errors_total",
+    help: "Error responses, by the error code of their envelope",
+    labelNames: ["code"] as const,
+    registers,
+  });
+  // Every known code has a series from the start, so that a rate over it has something to read
+  // before the first failure.
+  for (const code of Object.values(ItemErrorCode)) failed.inc({ code }, 0);
+  for (const code of Object.values(ApiErrorCode)) httpErrors.inc({ code }, 0);
   const batchSize = new Histogram({
-    name: "batch_size_items",
+    name: "execution_ingest_batch_size_items",
     help: "Items per batch request",
     buckets: SIZE_BUCKETS,
     registers,
   });
   const batchDuration = new Histogram({
-    name: "batch_duration_seconds",
+    name: "execution_ingest_batch_duration_seconds",
     help: "Time to validate, store and judge one batch",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const insertDuration = new Histogram({
-    name: "db_insert_duration_seconds",
+    name: "execution_ingest_db_insert_duration_seconds",
     help: "Duration of one bulk insert statement",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const insertRows = new Histogram({
-    name: "db_insert_rows",
+    name: "execution_ingest_db_insert_rows",
     help: "Rows per bulk insert statement",
     buckets: SIZE_BUCKETS,
     registers,
   });
   const published = new Counter({
-    name: "kafka_events_published_total",
+    name: "execution_ingest_kafka_events_published_total",
     help: "Events acknowledged by Kafka",
     registers,
   });
   const publishDuration = new Histogram({
-    name: "kafka_publish_duration_seconds",
+    name: "execution_ingest_kafka_publish_duration_seconds",
     help: "Time from the first send of a batch of events to its acknowledgement, retries included",
     buckets: SECONDS_BUCKETS,
     registers,
   });
   const publishLag = new Histogram({
-    name: "kafka_publish_lag_seconds",
+    name: "execution_ingest_kafka_publish_lag_seconds",
     help: "Time from an execution being stored to its event being acknowledged by Kafka",
     buckets: [...SECONDS_BUCKETS, 60, 300, 900, 3600],
     registers,
   });
   const retries = new Counter({
-    name: "kafka_publish_retries_total",
+    name: "execution_ingest_kafka_publish_retries_total",
     help: "Send retries",
     registers,
   });
   const deadLetters = new Counter({
-    name: "kafka_dead_letters_total",
+    name: "execution_ingest_kafka_dead_letter_events_total",
     help: "Events kept as dead letters after the last retry",
     registers,
   });
   const unavailable = new Counter({
-    name: "kafka_unavailable_events_total",
+    name: "execution_ingest_kafka_unavailable_events_total",
     help: "Events handed back to the outbox because Kafka was unreachable after the last retry",
     registers,
   });
-  new Gauge({
-    name: "publish_channel_depth_events",
-    help: "Events waiting in the in-memory publish channel",
-    registers,
-    collect() {
-      this.set(sources.channel?.size ?? 0);
-    },
-  });
-  new Gauge({
-    name: "publish_channel_capacity_events",
-    help: "Capacity of the in-memory publish channel",
-    registers,
-    collect() {
-      this.set(sources.channel?.capacity ?? 0);
-    },
-  });
-  new Gauge({
-    name: "db_pool_connections_in_use",
-    help: "Pool connections running a query",
-    registers,
-    collect() {
-      this.set(sources.pool?.active ?? 0);
-    },
-  });
-  new Gauge({
-    name: "db_pool_waiters",
-    help: "Queries waiting for a pool connection",
-    registers,
-    collect() {
-      this.set(sources.pool?.waiting ?? 0);
-    },
-  });
-  new Gauge({
-    name: "db_pool_connections_max",
-    help: "Pool size",
-    registers,
-    collect() {
-      this.set(sources.pool?.size ?? 0);
-    },
-  });
-  // The three outbox series come from one query; a scrape collects them one after another, so
-  // the answer is shared for a moment instead of asked three times.
-  let outboxAnswer: { at: number; stats: Promise<OutboxStats | undefined> } | undefined;
-  const outboxStats = () => {
-    if (!sources.outboxStats) return Promise.resolve(undefined);
-    if (!outboxAnswer || performance.now() - outboxAnswer.at > 1000) {
-      // The database being down leaves the series at their last values rather than failing the scrape.
-      outboxAnswer = { at: performance.now(), stats: sources.outboxStats().catch(() => undefined) };
-    }
-    return outboxAnswer.stats;
-  };
-  const outboxGauge = (name: string, help: string, pick: (stats: OutboxStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      async collect() {
-        const stats = await outboxStats();
-        if (stats) this.set(pick(stats));
-      },
-    });
-  outboxGauge("outbox_pending_events", "Events not yet published", (stats) => stats.pending);
-  outboxGauge("outbox_dead_letter_events", "Dead letters kept", (stats) => stats.failed);
-  outboxGauge(
-    "outbox_oldest_pending_age_seconds",
-    "Age of the oldest event not yet published",
-    (stats) => stats.oldestPendingSeconds,
-  );
-  new Gauge({
-    name: "kafka_up",
-    help:
-      "1 while the publisher's circuit breaker is closed and sends succeed, 0 while it is open; NaN before the first send or with publishing off",
-    registers,
-    collect() {
-      const status = sources.kafkaStatus?.() ?? "disabled";
-      this.set(status === "up" ? 1 : status === "down" ? 0 : NaN);
-    },
-  });
-  new Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident memory of the service process",
-    registers,
-    collect() {
-      this.set(Deno.memoryUsage().rss);
-    },
-  });
-
   const publishObserver: PublishObserver = {
     sent: (seconds) => publishDuration.observe(seconds),
     published(lagSeconds) {
@@ -234,6 +150,10 @@ export function createMetrics() {
     },
     observeHttp(method: string, route: string, status: number, seconds: number) {
       httpDuration.observe({ method, route, status: String(status) }, seconds);
+    },
+    /** Counts an error response by the code of its envelope. */
+    observeError(code: ApiErrorCode) {
+      httpErrors.inc({ code });
     },
     observeBatch(result: BatchResult, seconds: number) {
       received.inc(result.total);

@@ -26,40 +26,68 @@ Deno.test("a scrape of /metrics after a known batch shows the listed series with
     items[10] = execution(10, { status: "NOPE" });
     items[20] = execution(20, { id: items[0].id });
     assert.equal((await postBatch(url, items)).status, 207);
+    assert.equal((await postBatch(url, [])).status, 400);
     const response = await fetch(`${url}/metrics`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
     const text = await response.text();
-    assert.equal(metricValue(text, "executions_received_total"), 1000);
-    assert.equal(metricValue(text, "executions_created_total"), 998);
-    assert.equal(metricValue(text, "executions_duplicate_total"), 0);
-    assert.equal(metricValue(text, 'executions_failed_total{code="VALIDATION_FAILED"}'), 1);
-    assert.equal(metricValue(text, 'executions_failed_total{code="DUPLICATE_IN_BATCH"}'), 1);
-    assert.equal(metricValue(text, "batch_size_items_count"), 1);
-    assert.equal(metricValue(text, "batch_size_items_sum"), 1000);
-    assert.equal(metricValue(text, "batch_duration_seconds_count"), 1);
+    assert.equal(metricValue(text, "execution_ingest_executions_received_total"), 1000);
+    assert.equal(metricValue(text, "execution_ingest_executions_created_total"), 998);
+    assert.equal(metricValue(text, "execution_ingest_executions_duplicate_total"), 0);
+    assert.equal(
+      metricValue(text, 'execution_ingest_executions_failed_total{code="VALIDATION_FAILED"}'),
+      1,
+    );
+    assert.equal(
+      metricValue(text, 'execution_ingest_executions_failed_total{code="DUPLICATE_IN_BATCH"}'),
+      1,
+    );
+    assert.equal(metricValue(text, "execution_ingest_batch_size_items_count"), 1);
+    assert.equal(metricValue(text, "execution_ingest_batch_size_items_sum"), 1000);
+    assert.equal(metricValue(text, "execution_ingest_batch_duration_seconds_count"), 1);
     // 998 valid items in chunks of 400: three statements of 400, 400 and 198 rows.
-    assert.equal(metricValue(text, "db_insert_rows_count"), 3);
-    assert.equal(metricValue(text, "db_insert_rows_sum"), 998);
-    assert.equal(metricValue(text, "db_insert_duration_seconds_count"), 3);
+    assert.equal(metricValue(text, "execution_ingest_db_insert_rows_count"), 3);
+    assert.equal(metricValue(text, "execution_ingest_db_insert_rows_sum"), 998);
+    assert.equal(metricValue(text, "execution_ingest_db_insert_duration_seconds_count"), 3);
     assert.equal(
       metricValue(
         text,
-        'http_request_duration_seconds_count{method="POST",route="/v1/executions/batch",status="207"}',
+        'execution_ingest_http_request_duration_seconds_count{method="POST",route="/v1/executions/batch",status="207"}',
       ),
       1,
     );
-    assert.equal(metricValue(text, "outbox_pending_events"), 998);
-    assert.ok(metricValue(text, "outbox_oldest_pending_age_seconds") >= 0);
-    assert.equal(metricValue(text, "outbox_dead_letter_events"), 0);
-    assert.equal(metricValue(text, "publish_channel_depth_events"), 0);
-    assert.equal(metricValue(text, "db_pool_connections_in_use"), 0);
-    assert.equal(metricValue(text, "db_pool_waiters"), 0);
-    assert.equal(metricValue(text, "db_pool_connections_max"), 10);
-    assert.equal(metricValue(text, "kafka_events_published_total"), 0);
-    assert.equal(metricValue(text, "kafka_publish_retries_total"), 0);
-    assert.equal(metricValue(text, "kafka_dead_letters_total"), 0);
-    assert.ok(metricValue(text, "process_resident_memory_bytes") > 0);
+    assert.equal(metricValue(text, "execution_ingest_outbox_pending_events"), 998);
+    assert.ok(metricValue(text, "execution_ingest_outbox_oldest_pending_age_seconds") >= 0);
+    assert.equal(metricValue(text, "execution_ingest_outbox_dead_letter_events"), 0);
+    assert.equal(metricValue(text, "execution_ingest_publish_channel_depth_events"), 0);
+    assert.equal(metricValue(text, "execution_ingest_db_pool_active_connections"), 0);
+    assert.equal(metricValue(text, "execution_ingest_db_pool_waiting_queries"), 0);
+    assert.equal(metricValue(text, "execution_ingest_db_pool_max_connections"), 10);
+    assert.equal(metricValue(text, "execution_ingest_kafka_events_published_total"), 0);
+    assert.equal(metricValue(text, "execution_ingest_kafka_publish_retries_total"), 0);
+    assert.equal(metricValue(text, "execution_ingest_kafka_dead_letter_events_total"), 0);
+    assert.ok(metricValue(text, "execution_ingest_process_resident_memory_bytes") > 0);
+    // Codes that never happened have a series at zero from the start.
+    assert.equal(
+      metricValue(text, 'execution_ingest_executions_failed_total{code="STORAGE_UNAVAILABLE"}'),
+      0,
+    );
+    assert.equal(metricValue(text, 'execution_ingest_http_errors_total{code="INVALID_BODY"}'), 1);
+    assert.equal(
+      metricValue(text, 'execution_ingest_http_errors_total{code="SERVICE_SATURATED"}'),
+      0,
+    );
+    const started = metricValue(text, "execution_ingest_process_start_time_seconds");
+    assert.ok(started <= Date.now() / 1000 && started > Date.now() / 1000 - 3600);
+    assert.match(
+      text,
+      new RegExp(
+        `^execution_ingest_build_info\\{version="\\d+\\.\\d+\\.\\d+",deno_version="${Deno.version.deno}",kafka_client="platformatic"\\} 1$`,
+        "m",
+      ),
+    );
+    // Publishing is off in this service: Kafka is neither up nor down.
+    assert.match(text, /^execution_ingest_kafka_up Nan$/m);
   } finally {
     await close();
   }
@@ -174,7 +202,7 @@ Deno.test("a SIGHUP with a changed chunk size changes the number of insert state
   const service = await spawnService({ DB_SCHEMA: schema, CONFIG_FILE: configFile });
   const statements = async () => {
     const text = await (await fetch(`${service.url}/metrics`)).text();
-    return metricValue(text, "db_insert_rows_count");
+    return metricValue(text, "execution_ingest_db_insert_rows_count");
   };
   try {
     assert.equal((await postBatch(service.url, executions(1000))).status, 200);

@@ -71,7 +71,7 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
         const ready = await fetch(`${url}/readyz`);
         return ready.status === 200 && (await ready.json()).kafka.status === "down";
       }, 30_000);
-      assert.match(await (await fetch(`${url}/metrics`)).text(), /^kafka_up 0$/m);
+      assert.match(await (await fetch(`${url}/metrics`)).text(), /^execution_ingest_kafka_up 0$/m);
       assert.equal(await pendingEvents(config.DB_SCHEMA), 1000);
     } finally {
       await kafka("start");
@@ -84,7 +84,7 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
     assert.deepEqual(stored.filter((id) => !published.has(id)), []);
     // Nothing reached the stopped broker, so nothing needed sending twice.
     assert.equal(messages.length, 1100, "no duplicate messages");
-    assert.match(await (await fetch(`${url}/metrics`)).text(), /^kafka_up 1$/m);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^execution_ingest_kafka_up 1$/m);
   } finally {
     await close();
   }

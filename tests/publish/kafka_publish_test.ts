@@ -153,8 +153,8 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     assert.equal(deadLetters[0].lastError, "injected: record refused");
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    assert.match(metrics, /^kafka_publish_retries_total 3$/m);
-    assert.match(metrics, /^kafka_dead_letters_total 1$/m);
+    assert.match(metrics, /^execution_ingest_kafka_publish_retries_total 3$/m);
+    assert.match(metrics, /^execution_ingest_kafka_dead_letter_events_total 1$/m);
 
     failPoison = false;
     const requeued = await fetch(`${url}/admin/dead-letters/requeue`, {
