@@ -20,6 +20,15 @@ export interface JunitCase {
   problem?: { path: string; message: string };
 }
 
+/** A report read: its testcases in document order, and what dating them took. */
+export interface JunitReport {
+  cases: JunitCase[];
+  /** Sum of the testcases' `time`, in milliseconds. */
+  totalMs: number;
+  /** Testcases with no timestamp of their own or of a suite: dated by `startedAt` (or failed). */
+  undated: number;
+}
+
 /** Properties of a testcase that name the test case's key, in order of preference. */
 export const KEY_PROPERTIES = ["testCaseKey", "test_key"] as const;
 
@@ -75,10 +84,11 @@ interface Walk {
   /** Sum of the `time` of the testcases read so far, in document order, in milliseconds. */
   elapsedMs: number;
   cases: JunitCase[];
+  undated: number;
 }
 
 /** Reads a JUnit XML report into one JunitCase per testcase, in document order. Throws ReportError. */
-export function junitToExecutions(text: string, options: JunitOptions = {}): JunitCase[] {
+export function junitToExecutions(text: string, options: JunitOptions = {}): JunitReport {
   const root = parseXml(text.startsWith("\uFEFF") ? text.slice(1) : text);
   if (root.name !== "testsuites" && root.name !== "testsuite") {
     throw new ReportError(
@@ -86,13 +96,13 @@ export function junitToExecutions(text: string, options: JunitOptions = {}): Jun
       `Cannot read the report: its root element is <${root.name}>, not <testsuites> or <testsuite>`,
     );
   }
-  const walk: Walk = { options, elapsedMs: 0, cases: [] };
+  const walk: Walk = { options, elapsedMs: 0, cases: [], undated: 0 };
   if (options.startedAt !== undefined) walk.defaultStartMs = Date.parse(options.startedAt);
   visit(root, walk, [], undefined);
   if (walk.cases.length === 0) {
-    throw new ReportError("invalid", "Cannot import the report: it has no <testcase>");
+    throw new ReportError("empty", "Cannot import the report: it has no <testcase>");
   }
-  return walk.cases;
+  return { cases: walk.cases, totalMs: walk.elapsedMs, undated: walk.undated };
 }
 
 function visit(element: XmlElement, walk: Walk, clocks: Clock[], suite?: XmlElement) {
@@ -162,14 +172,16 @@ function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suit
     return failed(testCaseKey, "startedAt", clock.invalid);
   } else if (clock) {
     startMs = clock.startMs + (elapsedBefore - clock.elapsedAtStart);
-  } else if (walk.defaultStartMs !== undefined) {
-    startMs = walk.defaultStartMs + elapsedBefore;
   } else {
-    return failed(
-      testCaseKey,
-      "startedAt",
-      "the report gives no timestamp for this testcase or its suite; send the startedAt parameter",
-    );
+    walk.undated++;
+    if (walk.defaultStartMs === undefined) {
+      return failed(
+        testCaseKey,
+        "startedAt",
+        "the report gives no timestamp for this testcase or its suite; send the startedAt parameter",
+      );
+    }
+    startMs = walk.defaultStartMs + elapsedBefore;
   }
 
   const execution: Record<string, unknown> = {

@@ -10,9 +10,9 @@ export interface XmlElement {
   text: string;
 }
 
-/** Why a report cannot be read: not well-formed or refused ("invalid"), or too many testcases. */
+/** Why a report cannot be read: not well-formed or refused ("invalid"), no testcase, or too many. */
 export class ReportError extends Error {
-  constructor(readonly kind: "invalid" | "too_many", message: string) {
+  constructor(readonly kind: "invalid" | "empty" | "too_many", message: string) {
     super(message);
     this.name = "ReportError";
   }

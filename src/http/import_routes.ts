@@ -84,7 +84,7 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
       const text = await readText(c, limits.maxBytes);
       let cases;
       try {
-        cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems });
+        cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems }).cases;
       } catch (error) {
         if (!(error instanceof ReportError)) throw error;
         throw error.kind === "too_many"

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { type JunitCase, junitToExecutions, parseJunitTimestamp } from "../../src/domain/junit.ts";
 import { ReportError } from "../../src/domain/junit_xml.ts";
 
-function refused(text: string, pattern: RegExp, kind: "invalid" | "too_many" = "invalid") {
+function refused(text: string, pattern: RegExp, kind: "invalid" | "empty" = "invalid") {
   assert.throws(() => junitToExecutions(text), (error: Error) => {
     assert.ok(error instanceof ReportError, String(error));
     assert.equal(error.kind, kind);
@@ -18,7 +18,7 @@ const execution = (item: JunitCase) => {
 };
 
 Deno.test("nested suites map in document order, each case dated by its nearest suite's clock", () => {
-  const cases = junitToExecutions(`<?xml version="1.0" encoding="UTF-8"?>
+  const { cases } = junitToExecutions(`<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="all">
   <testsuite name="outer" timestamp="2026-11-28T10:00:00Z">
     <testcase classname="A" name="one" time="1.5"/>
@@ -58,7 +58,7 @@ Deno.test("nested suites map in document order, each case dated by its nearest s
 });
 
 Deno.test("an error and a failure are both FAILED, told apart by the outcome attribute; the comment is type and message", () => {
-  const [failure, error, bodyOnly] = junitToExecutions(
+  const { cases: [failure, error, bodyOnly] } = junitToExecutions(
     `<testsuite name="s" timestamp="2026-11-28T10:00:00Z">
   <testcase classname="T" name="fails" time="0.1"><failure type="AssertionError" message="expected 1 &lt; 2"/></testcase>
   <testcase classname="T" name="errs" time="0.1"><error type="java.lang.IllegalStateException" message="broken &amp; bad">trace</error></testcase>
@@ -79,7 +79,7 @@ Deno.test("an error and a failure are both FAILED, told apart by the outcome att
 });
 
 Deno.test("skipped is SKIPPED with its message as the comment, and without one has no comment", () => {
-  const [withMessage, bare, passed] = junitToExecutions(
+  const { cases: [withMessage, bare, passed] } = junitToExecutions(
     `<testsuite timestamp="2026-11-28T10:00:00Z">
   <testcase name="a"><skipped message="not on this platform"/></testcase>
   <testcase name="b"><skipped/></testcase>
@@ -95,7 +95,7 @@ Deno.test("skipped is SKIPPED with its message as the comment, and without one h
 });
 
 Deno.test("non-ASCII names, character references and a testcase without classname keep their text", () => {
-  const cases = junitToExecutions(`<testsuite name="Ünïcödé" timestamp="2026-11-28T10:00:00Z">
+  const { cases } = junitToExecutions(`<testsuite name="Ünïcödé" timestamp="2026-11-28T10:00:00Z">
   <testcase classname="tests.café" name="naïve ✓ 日本語" time="0"/>
   <testcase name="no classname &#233;&#x1F600;"/>
   <testcase classname="only.classname"/>
@@ -111,7 +111,7 @@ Deno.test("non-ASCII names, character references and a testcase without classnam
 });
 
 Deno.test("the testCaseKey or test_key property names the key, as a value attribute or as text", () => {
-  const cases = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
+  const { cases } = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
   <testcase classname="a" name="b"><properties><property name="testCaseKey" value="LOGIN-001"/></properties></testcase>
   <testcase classname="a" name="c"><properties><property name="test_key">LOGIN-002</property></properties></testcase>
   <testcase classname="a" name="d"><properties><property name="owner" value="x"/></properties></testcase>
@@ -125,12 +125,13 @@ Deno.test("startedAt: the testcase's timestamp, else the suite's, else the param
   <testsuite name="none"><testcase name="b" time="2"/><testcase name="c" time="1"/></testsuite>
 </testsuites>`;
   const withParameter = junitToExecutions(report, { startedAt: "2026-11-28T09:00:00+01:00" });
-  assert.deepEqual(withParameter.map((item) => execution(item).startedAt), [
+  assert.deepEqual([withParameter.totalMs, withParameter.undated], [4000, 2]);
+  assert.deepEqual(withParameter.cases.map((item) => execution(item).startedAt), [
     "2026-11-28T10:00:00.123Z",
     "2026-11-28T08:00:01.000Z",
     "2026-11-28T08:00:03.000Z",
   ], "an offset-less timestamp is UTC; the parameter counts the time of every testcase before");
-  const without = junitToExecutions(report);
+  const without = junitToExecutions(report).cases;
   assert.equal(without[0].problem, undefined);
   assert.deepEqual(without[1], {
     testCaseKey: "b",
@@ -143,7 +144,7 @@ Deno.test("startedAt: the testcase's timestamp, else the suite's, else the param
   const bad = junitToExecutions(
     `<testsuite timestamp="yesterday"><testcase name="x"/></testsuite>`,
   );
-  assert.match(bad[0].problem?.message ?? "", /timestamp "yesterday" is not a date and time/);
+  assert.match(bad.cases[0].problem?.message ?? "", /timestamp "yesterday" is not a date and time/);
 });
 
 Deno.test("JUnit timestamps are read with or without an offset, and impossible dates are refused", () => {
@@ -159,7 +160,7 @@ Deno.test("JUnit timestamps are read with or without an offset, and impossible d
 });
 
 Deno.test("time is read as seconds (thousands grouped or not); a time that is no number is the item's problem", () => {
-  const cases = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
+  const { cases } = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
   <testcase name="a" time="1,234.5"/><testcase name="b" time="0.0004"/><testcase name="c" time="-1"/>
 </testsuite>`);
   assert.equal(execution(cases[0]).durationMs, 1_234_500);
@@ -172,7 +173,7 @@ Deno.test("time is read as seconds (thousands grouped or not); a time that is no
 
 Deno.test("the comment is cut to 4,000 characters and system-out counts only as a size", () => {
   const long = "x".repeat(5000);
-  const [item] = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
+  const { cases: [item] } = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
   <testcase name="a" file="tests/a.py" line="12"><failure message="${long}"/>
     <system-out>secret output ✓</system-out><system-err><![CDATA[err]]></system-err></testcase>
 </testsuite>`);
@@ -214,7 +215,11 @@ Deno.test("a DOCTYPE, entities and external references are refused before any ex
   const cdata = junitToExecutions(
     `<testsuite timestamp="2026-11-28T10:00:00Z"><testcase name="a"><failure><![CDATA[<!DOCTYPE html> &nbsp;]]></failure></testcase></testsuite>`,
   );
-  assert.equal(execution(cdata[0]).comment, "<!DOCTYPE html> &nbsp;", "inside CDATA it is text");
+  assert.equal(
+    execution(cdata.cases[0]).comment,
+    "<!DOCTYPE html> &nbsp;",
+    "inside CDATA it is text",
+  );
 });
 
 Deno.test("malformed XML, another root element and an empty report are refused with where and why", () => {
@@ -228,7 +233,7 @@ Deno.test("malformed XML, another root element and an empty report are refused w
     `<results><test/></results>`,
     /root element is <results>, not <testsuites> or <testsuite>/,
   );
-  refused(`<testsuites><testsuite name="empty"/></testsuites>`, /it has no <testcase>/);
+  refused(`<testsuites><testsuite name="empty"/></testsuites>`, /it has no <testcase>/, "empty");
   refused(`${"<testsuite>".repeat(100)}${"</testsuite>".repeat(100)}`, /Cannot read the XML/);
 });
 
@@ -240,7 +245,7 @@ Deno.test("10,000 testcases are read in order; one more than the limit is refuse
         (_, i) => `<testcase classname="Big" name="case${i}" time="0.001"/>`,
       ).join("")
     }</testsuite>`;
-  const cases = junitToExecutions(report(10_000), { maxItems: 10_000 });
+  const { cases } = junitToExecutions(report(10_000), { maxItems: 10_000 });
   assert.equal(cases.length, 10_000);
   assert.equal(cases[9_999].testCaseKey, "Big.case9999");
   assert.equal(execution(cases[9_999]).startedAt, "2026-11-28T10:00:09.999Z");
