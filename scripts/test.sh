@@ -33,6 +33,17 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"
 fi
 
+# The JUnit import tests run pytest to write a real report: Debian's python3-pytest where no
+# python3 on PATH has pytest (installed once, quietly; the tests look in both places).
+if ! python3 -m pytest --version >/dev/null 2>&1 && ! /usr/bin/python3 -m pytest --version >/dev/null 2>&1; then
+  echo "Installing Debian's python3-pytest for the JUnit import tests..." >&2
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest; } >.cache/apt-pytest.log 2>&1; then
+    tail -n 20 .cache/apt-pytest.log >&2
+    echo "FAILED: cannot install python3-pytest (see .cache/apt-pytest.log); no test was run" >&2
+    exit 1
+  fi
+fi
+
 if ! deno run --allow-net --allow-env --allow-read --allow-sys scripts/check_services.ts; then
   echo "FAILED: the tests need both PostgreSQL and Kafka (see above); no test was run" >&2
   exit 1

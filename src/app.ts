@@ -6,6 +6,7 @@ import { type AdminRoutesDeps, createAdminRoutes } from "./http/admin_routes.ts"
 import { type KeyRing, requireKey } from "./http/auth.ts";
 import { createErrorHandler, notFound } from "./http/error_mapper.ts";
 import { createExecutionRoutes, type ExecutionRoutesDeps } from "./http/execution_routes.ts";
+import { createImportRoutes } from "./http/import_routes.ts";
 import { createOpenApiRoutes } from "./http/openapi.ts";
 import { createOpsRoutes, type OpsRoutesDeps } from "./http/ops_routes.ts";
 import type { Metrics } from "./metrics/metrics.ts";
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps) {
   app.use("/admin/*", requireKey(deps.keys, "admin"));
 
   app.route("/v1", createExecutionRoutes({ ...deps.executions, metrics, logger }));
+  app.route("/v1", createImportRoutes({ ...deps.executions, metrics, logger }));
   app.route("/admin", createAdminRoutes(deps.admin));
   app.route("/", createOpsRoutes({ ...deps.ops, registry: metrics.registry }));
   app.route("/", createOpenApiRoutes());

@@ -50,10 +50,20 @@ export function createProgress(options: ProgressOptions = {}) {
         write(`${line}\n`);
       }
     },
-    /** A message of its own line (a retry, a warning), keeping the bar below it on a terminal. */
-    note(message: string) {
-      if (tty && drawn) write(`\r\x1b[K${message}\n${drawn}`);
-      else write(`${message}\n`);
+    /**
+     * A message of its own line (a retry, a warning), keeping the bar below it on a terminal;
+     * `to` writes it elsewhere (stdout) while the bar is cleared and redrawn. @default `write`
+     */
+    note(message: string, to: (text: string) => void = write) {
+      if (tty && drawn && to === write) {
+        write(`\r\x1b[K${message}\n${drawn}`);
+      } else if (tty && drawn) {
+        write("\r\x1b[K");
+        to(`${message}\n`);
+        write(drawn);
+      } else {
+        to(`${message}\n`);
+      }
     },
     end() {
       if (tty && drawn) write("\n");

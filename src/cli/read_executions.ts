@@ -1,16 +1,20 @@
-// Reads the executions to submit from a JSON, NDJSON or CSV file into items, one per input row.
+// Reads the executions to submit from a JUnit XML, JSON, NDJSON or CSV file, one item per row.
 import { parse as parseCsv } from "csv-parse/sync";
 import { ExecutionInputSchema } from "../domain/execution.ts";
+import { ReportError } from "../domain/junit_xml.ts";
+import { readJunitItems } from "./read_junit.ts";
 
 /** Input formats the CLI reads. */
-export const INPUT_FORMATS = ["json", "ndjson", "csv"] as const;
+export const INPUT_FORMATS = ["junit", "json", "ndjson", "csv"] as const;
 /** One of INPUT_FORMATS. */
 export type InputFormat = typeof INPUT_FORMATS[number];
 
 /** One row of the input, in file order. */
 export interface InputItem {
-  /** Position among all rows of the input, from 0. */
+  /** Position among all rows of its file, from 0. */
   index: number;
+  /** Which input file the row is from (a position in the list of files), when there are several. */
+  source?: number;
   /** Line of the file the row starts on, from 1 (unknown for a JSON document). */
   line?: number;
   /** The execution as read (an object), or, when `problem` is set, what could be read of the row. */
@@ -27,6 +31,15 @@ export class InputError extends Error {
   }
 }
 
+/** A file read: its rows, a CSV file's header, and what the reader had to assume. */
+export interface ReadInput {
+  items: InputItem[];
+  /** The column names of a CSV file, in order. */
+  header?: string[];
+  /** Said once on stderr (such as how an undated JUnit report was dated). */
+  note?: string;
+}
+
 /** The field a failure file adds to each row; removed on reading so that file can be resubmitted. */
 export const ERROR_FIELD = "_error";
 
@@ -35,45 +48,73 @@ const FIELDS: ReadonlySet<string> = new Set(Object.keys(ExecutionInputSchema.sha
 /** The format a file name implies, or undefined when its extension says nothing. */
 export function formatOf(path: string): InputFormat | undefined {
   const extension = /\.([^./\\]+)$/.exec(path)?.[1].toLowerCase();
+  if (extension === "xml") return "junit";
   if (extension === "json") return "json";
   if (extension === "ndjson" || extension === "jsonl") return "ndjson";
   if (extension === "csv") return "csv";
   return undefined;
 }
 
-/** Reads a file as UTF-8 and parses it; a missing, unreadable or malformed file is an InputError. */
-export async function readExecutionsFile(path: string, format: InputFormat): Promise<InputItem[]> {
+/**
+ * Reads a file as UTF-8 and parses it; a missing, unreadable or malformed file is an InputError.
+ * `shown` names the file in messages; `startedAt` dates JUnit reports that carry no timestamp.
+ */
+export async function readExecutionsFile(
+  path: string,
+  format: InputFormat,
+  options: { shown?: string; startedAt?: string } = {},
+): Promise<ReadInput> {
+  const shown = options.shown ?? path;
   let bytes: Uint8Array;
+  let modifiedAt: Date | null = null;
   try {
     bytes = await Deno.readFile(path);
+    modifiedAt = (await Deno.stat(path)).mtime;
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "no such file"
       : (error as Error).message;
-    throw new InputError(`Cannot read "${path}": ${reason}`, { cause: error });
+    throw new InputError(`Cannot read "${shown}": ${reason}`, { cause: error });
   }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch (error) {
-    throw new InputError(`Cannot read "${path}": it is not valid UTF-8; save it as UTF-8`, {
+    throw new InputError(`Cannot read "${shown}": it is not valid UTF-8; save it as UTF-8`, {
       cause: error,
     });
   }
   try {
-    return parseExecutions(text, format);
+    if (format === "junit") {
+      return readJunitItems(text, {
+        startedAt: options.startedAt,
+        modifiedAt: modifiedAt ?? undefined,
+      });
+    }
+    if (format === "csv") {
+      const out: { header?: string[] } = {};
+      const items = parseCsvRecords(withoutBom(text), out);
+      return { items, header: out.header };
+    }
+    return { items: parseExecutions(text, format) };
   } catch (error) {
-    if (error instanceof InputError) {
-      throw new InputError(`Cannot read "${path}": ${error.message}`, { cause: error });
+    // A report with no testcase is an empty input, as an empty CSV is: --allow-empty decides.
+    if (error instanceof ReportError && error.kind === "empty") return { items: [] };
+    if (error instanceof InputError || error instanceof ReportError) {
+      throw new InputError(`Cannot read "${shown}": ${error.message}`, { cause: error });
     }
     throw error;
   }
 }
 
-/** Parses the text of an input file in the given format. */
-export function parseExecutions(text: string, format: InputFormat): InputItem[] {
-  // A byte order mark is how some editors and spreadsheets start UTF-8 files.
-  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+// A byte order mark is how some editors and spreadsheets start UTF-8 files.
+function withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
+
+/** Parses the text of a JSON, NDJSON or CSV input file. */
+export function parseExecutions(text: string, format: Exclude<InputFormat, "junit">): InputItem[] {
+  const body = withoutBom(text);
   if (format === "json") return parseJsonDocument(body);
   if (format === "ndjson") return parseNdjsonLines(body);
   return parseCsvRecords(body);
@@ -137,7 +178,7 @@ function fromJsonValue(value: unknown, index: number, line?: number): InputItem 
  * attributes holds JSON text; every other cell is text. A record that breaks the quoting rules is
  * an InputError, since everything after it would be read wrongly.
  */
-export function parseCsvRecords(text: string): InputItem[] {
+export function parseCsvRecords(text: string, out: { header?: string[] } = {}): InputItem[] {
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     // With `info`, csv-parse returns { record, info } per record, which its typings do not say.
@@ -156,6 +197,7 @@ export function parseCsvRecords(text: string): InputItem[] {
   if (rows.length === 0) return [];
   const header = rows[0].record.map((name) => name.trim());
   checkHeader(header);
+  out.header = header;
   return rows.slice(1).map(({ record, info }, index) => {
     // csv-parse counts lines up to a record's end; a quoted cell may span several lines.
     const newlines = record.reduce((sum, cell) => sum + cell.split("\n").length - 1, 0);

@@ -1,4 +1,5 @@
-// What the CLI hands back: the summary on stdout and the failure file's NDJSON lines.
+// What the CLI hands back: the summary on stdout and the failure file, NDJSON or CSV.
+import { stringify } from "csv-stringify/sync";
 import { formatCount } from "./progress.ts";
 import { ERROR_FIELD } from "./read_executions.ts";
 import type { Failure, SubmitOutcome } from "./submit_batches.ts";
@@ -47,4 +48,44 @@ export function failureRow(failure: Failure): Record<string, unknown> {
 /** The failure file: one failure row per line, in input order. */
 export function failureLines(failures: readonly Failure[]): string {
   return failures.map((failure) => JSON.stringify(failureRow(failure)) + "\n").join("");
+}
+
+/** The `_error` of a failure as one line of text, for a CSV cell. */
+export function failureText(failure: Failure): string {
+  const where = failure.line === undefined
+    ? `index ${failure.index}`
+    : `index ${failure.index}, line ${failure.line}`;
+  const details = failure.details?.length
+    ? ` (${failure.details.map((d) => `${d.path || "row"}: ${d.message}`).join("; ")})`
+    : "";
+  return `${failure.code} at ${where}: ${failure.message}${details}`;
+}
+
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * The failure file of a CSV input, as CSV: the input's columns (plus `id` first when the CLI gave
+ * ids, and any column a stamp added), then `_error`. The CSV reader ignores `_error`.
+ */
+export function failureCsv(failures: readonly Failure[], header: readonly string[]): string {
+  const columns = header.filter((name) => name !== ERROR_FIELD);
+  for (const { value } of failures) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) continue;
+    for (const key of Object.keys(value)) {
+      if (columns.includes(key)) continue;
+      if (key === "id") columns.unshift(key);
+      else columns.push(key);
+    }
+  }
+  const rows = failures.map((failure) => {
+    const { value } = failure;
+    const cells = Array.isArray(value)
+      ? [...value.map(cell), ...new Array(Math.max(0, columns.length - value.length)).fill("")]
+      : columns.map((name) => cell((value as Record<string, unknown>)[name]));
+    return [...cells, failureText(failure)];
+  });
+  return stringify([[...columns, ERROR_FIELD], ...rows]);
 }

@@ -1,11 +1,14 @@
-// Entry of `deno task submit FILE`: read the file, send it in batches, print a summary, keep the failures.
+// Entry of `./dev submit PATH...`: read the reports, send them in batches, print each batch id and
+// a summary, and keep the rows that were not stored in a failure file beside each input.
 import { resolve } from "node:path";
-import { HELP, parseSubmitArgs, UsageError } from "./args.ts";
+import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
-import { createProgress } from "./progress.ts";
+import { expandInputs, type InputFile } from "./inputs.ts";
+import { prepareRows } from "./prepare_rows.ts";
+import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
-import { failureLines, formatSummary } from "./report.ts";
-import { submitItems } from "./submit_batches.ts";
+import { failureCsv, failureLines, formatSummary } from "./report.ts";
+import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
 
 /** Exit codes, part of the CLI's contract. */
 export const ExitCode = {
@@ -19,6 +22,8 @@ export const ExitCode = {
 export interface SubmitIo {
   /** EXECUTION_INGEST_URL and EXECUTION_INGEST_API_KEY. */
   env: Record<string, string | undefined>;
+  /** The caller's folder, which relative paths start from. @default Deno.cwd() */
+  cwd?: string;
   /** @default to Deno.stdout */
   stdout?: (text: string) => void;
   /** @default to Deno.stderr */
@@ -27,7 +32,7 @@ export interface SubmitIo {
   tty?: boolean;
 }
 
-/** Unparseable rows named one by one on stderr before the rest are only counted. */
+/** Unreadable rows named one by one on stderr before the rest are only counted. */
 const MAX_PROBLEMS_SHOWN = 10;
 
 const encoder = new TextEncoder();
@@ -38,49 +43,87 @@ function writeAll(file: { writeSync(bytes: Uint8Array): number }) {
   };
 }
 
+/** Where an input's failed rows go: --failures for a single input, else beside the input. */
+function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
+  if (args.failuresPath !== undefined) {
+    return { path: resolve(cwd, args.failuresPath), shown: args.failuresPath };
+  }
+  const suffix = file.format === "csv" ? ".failed.csv" : ".failed.ndjson";
+  return { path: file.path + suffix, shown: file.shown + suffix };
+}
+
 /** Runs the CLI with the given arguments and returns its exit code. */
 export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   const stdout = io.stdout ?? writeAll(Deno.stdout);
   const stderr = io.stderr ?? writeAll(Deno.stderr);
+  const cwd = io.cwd ?? Deno.cwd();
   const began = performance.now();
+  const fail = (message: string) => {
+    stderr(`error: ${message}\n`);
+    return ExitCode.USAGE;
+  };
 
   let args;
   try {
     args = parseSubmitArgs(argv, io.env);
-    if (args !== "help" && resolve(args.failuresPath) === resolve(args.file)) {
-      throw new UsageError("--failures must not name the input file: it would be overwritten");
-    }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    stderr(`error: ${error.message}\nRun with --help for usage.\n`);
-    return ExitCode.USAGE;
+    return fail(`${error.message}\nRun with --help for usage.`);
   }
   if (args === "help") {
     stdout(HELP);
     return ExitCode.OK;
   }
 
-  let items: InputItem[];
-  try {
-    items = await readExecutionsFile(args.file, args.format);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    stderr(`error: ${error.message}\n`);
-    return ExitCode.USAGE;
-  }
-
   const progress = createProgress({ write: stderr, tty: io.tty });
   const note = (message: string) => {
     if (!args.quiet) progress.note(message);
   };
+  let files: InputFile[];
+  const items: InputItem[] = [];
+  const headers: Array<string[] | undefined> = [];
+  try {
+    const found = await expandInputs(args.paths, { cwd, format: args.format });
+    files = found.files;
+    found.skipped.forEach(note);
+    if (args.failuresPath !== undefined && files.length !== 1) {
+      return fail(
+        `--failures names one file, but ${files.length} inputs were found; ` +
+          "leave it out and each input's failed rows go beside it",
+      );
+    }
+    for (const [source, file] of files.entries()) {
+      if (failurePath(args, file, cwd).path === file.path) {
+        return fail("--failures must not name the input file: it would be overwritten");
+      }
+      const read = await readExecutionsFile(file.path, file.format, {
+        shown: file.shown,
+        startedAt: args.stamps.startedAt,
+      });
+      if (read.note) note(`note: "${file.shown}": ${read.note}`);
+      if (read.items.length === 0) note(`note: "${file.shown}" holds no executions`);
+      headers.push(read.header);
+      items.push(...prepareRows(read.items, args.stamps, source));
+    }
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return fail(error.message);
+  }
+
   const problems = items.filter((item) => item.problem !== undefined);
   for (const item of problems.slice(0, MAX_PROBLEMS_SHOWN)) {
-    note(`warning: ${item.problem} (not sent)`);
+    note(`warning: ${files[item.source ?? 0].shown}: ${item.problem} (not sent)`);
   }
   if (problems.length > MAX_PROBLEMS_SHOWN) {
     note(`warning: ${problems.length - MAX_PROBLEMS_SHOWN} more rows cannot be read (not sent)`);
   }
-  if (items.length === 0) note(`warning: "${args.file}" holds no executions`);
+  if (items.length === 0 && !args.allowEmpty) {
+    return fail(
+      `Nothing to submit: ${args.paths.join(" ")} ${
+        files.length === 0 ? "matched no report file" : "held no executions"
+      }; pass --allow-empty if that is expected`,
+    );
+  }
 
   const client = createBatchClient({
     url: args.url,
@@ -92,26 +135,27 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   const outcome = await submitItems(items, client, {
     batchSize: args.batchSize,
     onProgress: args.quiet ? undefined : (state) => progress.update(state),
+    // On stdout, so a CI log keeps the ids to look each batch up (GET /v1/batches/{batchId}).
+    onBatch: (result, rows) => {
+      progress.note(
+        `batch ${result.batchId}: ${formatCount(rows.length)} rows, ${
+          formatCount(result.created)
+        } created, ${formatCount(result.duplicates)} duplicates, ${
+          formatCount(result.failed)
+        } failed`,
+        stdout,
+      );
+    },
+    fileName: (source) => `"${files[source].shown}"`,
   });
   progress.end();
   if (outcome.stopped) stderr(`error: ${outcome.stopped.message}\n`);
-
   stdout(formatSummary(outcome, performance.now() - began));
-  if (outcome.failures.length > 0) {
-    try {
-      await Deno.writeTextFile(args.failuresPath, failureLines(outcome.failures));
-    } catch (error) {
-      stderr(
-        `error: Cannot write the failed rows to "${args.failuresPath}": ${
-          (error as Error).message
-        }\n`,
-      );
-      return ExitCode.USAGE;
-    }
-    stdout(
-      `Failed rows are in ${args.failuresPath}: fix them and submit that file (its "_error" fields are ignored).\n`,
-    );
-  }
+
+  const written = await writeFailures(outcome, files, headers, args, cwd, stderr);
+  if (written === undefined) return ExitCode.USAGE;
+  for (const shown of written) stdout(`Rows not stored are in ${shown}.\n`);
+  stdout(advice(outcome));
 
   if (outcome.stopped) {
     return outcome.stopped.reason === "refused" ? ExitCode.USAGE : ExitCode.UNREACHABLE;
@@ -119,10 +163,65 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   return outcome.failures.length > 0 ? ExitCode.SOME_FAILED : ExitCode.OK;
 }
 
+/** Writes each input's failure file; returns their names, or undefined when one cannot be written. */
+async function writeFailures(
+  outcome: SubmitOutcome,
+  files: readonly InputFile[],
+  headers: ReadonlyArray<string[] | undefined>,
+  args: SubmitArgs,
+  cwd: string,
+  stderr: (text: string) => void,
+): Promise<string[] | undefined> {
+  const written: string[] = [];
+  for (const [source, file] of files.entries()) {
+    const failures = outcome.failures.filter((failure) => (failure.source ?? 0) === source);
+    if (failures.length === 0) continue;
+    const target = failurePath(args, file, cwd);
+    const header = headers[source];
+    const asCsv = target.path.toLowerCase().endsWith(".csv");
+    try {
+      await Deno.writeTextFile(
+        target.path,
+        asCsv ? failureCsv(failures, header ?? []) : failureLines(failures),
+      );
+    } catch (error) {
+      stderr(
+        `error: Cannot write the failed rows to "${target.shown}": ${(error as Error).message}\n`,
+      );
+      return undefined;
+    }
+    written.push(target.shown);
+  }
+  return written;
+}
+
+/** What to do next, by the kinds of failure: fix rows, or run the same command again. */
+function advice(outcome: SubmitOutcome): string {
+  const notSent = outcome.failures.filter((f) => f.code === LocalErrorCode.NOT_SENT).length;
+  const toFix = outcome.failures.length - notSent;
+  const lines: string[] = [];
+  if (toFix > 0) {
+    lines.push(
+      `${formatCount(toFix)} ${toFix === 1 ? "row needs" : "rows need"} fixing (see "_error"); ` +
+        'then submit the failure file as it is: its "_error" fields are ignored.',
+    );
+  }
+  if (notSent > 0) {
+    lines.push(
+      `${formatCount(notSent)} ${notSent === 1 ? "row was" : "rows were"} not sent and need no ` +
+        "fixing: once the error above is resolved, run the same command again (rows already " +
+        "stored count as duplicates).",
+    );
+  }
+  return lines.map((line) => `${line}\n`).join("");
+}
+
 if (import.meta.main) {
   const env = {
     EXECUTION_INGEST_URL: Deno.env.get("EXECUTION_INGEST_URL"),
     EXECUTION_INGEST_API_KEY: Deno.env.get("EXECUTION_INGEST_API_KEY"),
   };
-  Deno.exit(await runSubmit(Deno.args, { env }));
+  // `deno task` (and ./dev) run from the project folder; INIT_CWD is the folder the caller was in.
+  const cwd = Deno.env.get("INIT_CWD") || Deno.cwd();
+  Deno.exit(await runSubmit(Deno.args, { env, cwd }));
 }

@@ -1,5 +1,5 @@
-// The sending loop: gives id-less rows an id, posts batches in order, and collects every row not stored.
-import { v7 as uuidv7 } from "uuid";
+// The sending loop: posts batches in order and collects every row not stored, in its input's terms.
+import type { BatchResult } from "../domain/ingest.ts";
 import type { ValidationDetail } from "../domain/validate.ts";
 import { type BatchClient, SubmitStoppedError } from "./batch_client.ts";
 import type { InputItem } from "./read_executions.ts";
@@ -15,6 +15,8 @@ export const LocalErrorCode = {
 /** A row that was not stored, with the reason. */
 export interface Failure {
   index: number;
+  /** The input file of the row, when there are several. */
+  source?: number;
   line?: number;
   /** The row as sent (with the id the CLI gave it), or what could be read of it. */
   value: unknown;
@@ -47,31 +49,28 @@ export interface SubmitProgress {
 export interface SubmitOptions {
   /** Rows per request. @default 1000 */
   batchSize?: number;
-  /** Ids for rows that have none. @default a UUIDv7, time-ordered like the server's own */
-  newId?: () => string;
   onProgress?: (progress: SubmitProgress) => void;
+  /** Called with each answered batch and the rows it held. */
+  onBatch?: (result: BatchResult, rows: readonly InputItem[]) => void;
+  /** Names an input file in a message about a row of another file. @default `input ${source}` */
+  fileName?: (source: number) => string;
 }
 
-/** Gives each readable row without an id one, so a retry after a lost answer cannot store it twice. */
-export function withIds(items: readonly InputItem[], newId: () => string): InputItem[] {
-  return items.map((item) => {
-    if (item.problem !== undefined) return item;
-    const row = item.value as Record<string, unknown>;
-    return row.id === undefined ? { ...item, value: { id: newId(), ...row } } : item;
-  });
-}
-
-/** Sends every readable row in batches, one request at a time, and judges every row of the input. */
+/**
+ * Sends every readable row in batches, one request at a time, and judges every row of the input.
+ * Rows are sent as they are: ids are given before (see prepare_rows.ts).
+ */
 export async function submitItems(
   items: readonly InputItem[],
   client: Pick<BatchClient, "send">,
   options: SubmitOptions = {},
 ): Promise<SubmitOutcome> {
   const batchSize = options.batchSize ?? 1000;
-  const prepared = withIds(items, options.newId ?? uuidv7);
-  const sendable = prepared.filter((item) => item.problem === undefined);
-  const failures: Failure[] = prepared.filter((item) => item.problem !== undefined).map((item) => ({
+  const fileName = options.fileName;
+  const sendable = items.filter((item) => item.problem === undefined);
+  const failures: Failure[] = items.filter((item) => item.problem !== undefined).map((item) => ({
     index: item.index,
+    source: item.source,
     line: item.line,
     value: item.value,
     code: LocalErrorCode.UNPARSEABLE,
@@ -100,8 +99,12 @@ export async function submitItems(
       answer.result.items.forEach((verdict, position) => {
         if (verdict.status === "created") outcome.created++;
         else if (verdict.status === "duplicate") outcome.duplicates++;
-        else if (verdict.error) failures.push(failureOf(batch[position], verdict.error));
+        else if (verdict.error) {
+          const message = inInputTerms(verdict.error.message, batch, batch[position], fileName);
+          failures.push(failureOf(batch[position], { ...verdict.error, message }));
+        }
       });
+      options.onBatch?.(answer.result, batch);
       judge(batch);
     } else if (answer.kind === "too_large" && batch.length > 1) {
       const middle = Math.ceil(batch.length / 2);
@@ -126,8 +129,26 @@ export async function submitItems(
       }));
     }
   }
-  failures.sort((a, b) => a.index - b.index);
+  failures.sort((a, b) => (a.source ?? 0) - (b.source ?? 0) || a.index - b.index);
   return outcome;
+}
+
+/**
+ * The server numbers items within a request ("at index 7"); the rows' users know them by their
+ * place in their file, which the failure file's `index` gives. Messages are renumbered to match.
+ */
+export function inInputTerms(
+  message: string,
+  batch: readonly InputItem[],
+  row: InputItem,
+  fileName: (source: number) => string = (source) => `input ${source}`,
+): string {
+  return message.replace(/\bat index (\d+)\b/g, (whole, position: string) => {
+    const named = batch[Number(position)];
+    if (named === undefined) return whole;
+    const elsewhere = (named.source ?? 0) !== (row.source ?? 0);
+    return `at index ${named.index}${elsewhere ? ` of ${fileName(named.source ?? 0)}` : ""}`;
+  });
 }
 
 function failureOf(
@@ -136,6 +157,7 @@ function failureOf(
 ): Failure {
   const failure: Failure = {
     index: item.index,
+    source: item.source,
     line: item.line,
     value: item.value,
     code: error.code,

@@ -4,9 +4,10 @@ import type { ExecutionRecord, StoredExecution } from "./execution.ts";
 import type { BatchSummary, EventSink, ExecutionRepository, InsertedChunk } from "./ports.ts";
 import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
-/** A line of an NDJSON upload that is not JSON; it fails as its own item, not the whole request. */
+/** An item that cannot be read (an NDJSON line that is not JSON, a testcase without a start): it
+ * fails as its own item, with `reason` as the detail of the field at `path`, not the whole request. */
 export class UnparseableItem {
-  constructor(readonly reason: string) {}
+  constructor(readonly reason: string, readonly path = "") {}
 }
 
 /** The error of a failed item. */
@@ -66,7 +67,7 @@ export function createIngestor(deps: IngestDeps) {
 
     items.forEach((raw, index) => {
       const checked = raw instanceof UnparseableItem
-        ? { ok: false as const, details: [{ path: "", message: raw.reason }] }
+        ? { ok: false as const, details: [{ path: raw.path, message: raw.reason }] }
         : validateExecution(raw);
       if (!checked.ok) {
         verdicts[index] = fail(index, echoId(raw), {

@@ -72,14 +72,24 @@ export const BatchResponseSchema = z.strictObject({
 /** The error object inside every error envelope. */
 export const ApiErrorSchema = z.strictObject({
   code: z.enum(ApiErrorCode).describe(codeTable<ApiErrorCode>({
-    INVALID_BODY: ["400", "Not a batch: not JSON or UTF-8, no or empty `executions`, extra field."],
-    INVALID_PARAMETER: ["400", "A path or query parameter is malformed (an id that is no UUID)."],
+    INVALID_BODY: [
+      "400",
+      "Not a batch: not JSON or UTF-8, no or empty `executions`, extra field; or not a JUnit " +
+      "report: malformed XML (with line and column), a DOCTYPE or entity, no `<testcase>`.",
+    ],
+    INVALID_PARAMETER: [
+      "400",
+      "A path or query parameter is malformed (an id that is no UUID, a bad `startedAt`).",
+    ],
     UNAUTHORIZED: ["401", "No API key, or one that is not configured."],
     FORBIDDEN: ["403", "A user key on an admin route."],
     NOT_FOUND: ["404", "No such route, execution or batch."],
-    TOO_MANY_ITEMS: ["413", "More than BATCH_MAX_ITEMS executions; split the batch."],
+    TOO_MANY_ITEMS: ["413", "More than BATCH_MAX_ITEMS executions or testcases; split the batch."],
     PAYLOAD_TOO_LARGE: ["413", "A body over BATCH_MAX_BYTES; split the batch."],
-    UNSUPPORTED_MEDIA_TYPE: ["415", "Send application/json or application/x-ndjson."],
+    UNSUPPORTED_MEDIA_TYPE: [
+      "415",
+      "Send application/json or application/x-ndjson (a JUnit report: application/xml, text/xml).",
+    ],
     VALIDATION_FAILED: ["422", "Every item failed validation; see `items[].error`."],
     ITEMS_REJECTED: ["422", "Every item failed, not all by validation; see `items[].error`."],
     INTERNAL_ERROR: ["500", "A bug on our side; the request id finds it in the log."],
@@ -171,9 +181,11 @@ type _RoutesSendWhatIsDocumented = [
   Assert<Fits<ReadinessReport & { status: "ready" | "not ready" }, typeof ReadinessSchema>>,
 ];
 
-const BATCH_ID = "01a224c2-c5b6-7307-9901-786faacb39f4";
+/** The batch id of the examples. */
+export const BATCH_ID = "01a224c2-c5b6-7307-9901-786faacb39f4";
 const EXECUTION_ID = "0190c5c2-6f3e-7a10-9d2e-3b4c5d6e7f80";
-const REQUEST_ID = "9b6ac8e8-2375-48c4-bac6-5854851c70b7";
+/** The request id of the examples. */
+export const REQUEST_ID = "9b6ac8e8-2375-48c4-bac6-5854851c70b7";
 
 const LOGIN_001 = {
   id: EXECUTION_ID,

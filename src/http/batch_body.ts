@@ -30,7 +30,8 @@ export async function readBatch(c: Context, limits: BatchLimits): Promise<unknow
   return ndjson ? parseNdjson(text, limits.maxItems) : parseJson(text, limits.maxItems);
 }
 
-async function readText(c: Context, maxBytes: number): Promise<string> {
+/** Reads the whole body as UTF-8, refusing it (413) as soon as it passes `maxBytes`. */
+export async function readText(c: Context, maxBytes: number): Promise<string> {
   const tooLarge = () =>
     new ApiError(
       413,

@@ -1,42 +1,18 @@
 // The /v1 routes: post a batch, read one execution, read a batch's counts.
 import { Hono } from "hono";
-import { ApiError, ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
-import type { BatchResult } from "../domain/ingest.ts";
-import { type Limiter, SaturatedError } from "../domain/limiter.ts";
-import type { BatchStatus, Logger } from "../domain/ports.ts";
-import type { Metrics } from "../metrics/metrics.ts";
-import { type BatchLimits, readBatch } from "./batch_body.ts";
-import { errorBody } from "./error_mapper.ts";
+import type { BatchStatus } from "../domain/ports.ts";
+import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
+import { readBatch } from "./batch_body.ts";
 
 /** What the /v1 routes need. */
-export interface ExecutionRoutesDeps {
-  ingest(
-    items: readonly unknown[],
-    options: { chunkSize: number; chunkConcurrency: number },
-  ): Promise<BatchResult>;
+export interface ExecutionRoutesDeps extends BatchAnswerDeps {
   getExecution(id: string): Promise<StoredExecution | undefined>;
   getBatch(id: string): Promise<BatchStatus | undefined>;
-  /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
-  batchLimiter: Limiter;
-  limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
-  metrics: Metrics;
-  logger: Logger;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const RETRY_AFTER_SATURATED = 2;
-const RETRY_AFTER_UNAVAILABLE = 5;
-
-/** The HTTP status of a batch answer: 200 all fine, 207 mixed, 422 all rejected, 503 nothing storable now. */
-export function batchStatus(result: BatchResult): 200 | 207 | 422 | 503 {
-  if (result.failed === 0) return 200;
-  if (result.created + result.duplicates > 0) return 207;
-  const unavailable = result.items.some((item) =>
-    item.error?.code === ItemErrorCode.STORAGE_UNAVAILABLE
-  );
-  return unavailable ? 503 : 422;
-}
 
 function requireUuid(value: string, what: string) {
   if (!UUID.test(value)) {
@@ -53,70 +29,10 @@ function requireUuid(value: string, what: string) {
 export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
   const app = new Hono();
 
-  app.post("/executions/batch", async (c) => {
-    const limits = deps.limits();
-    let answer: { result: BatchResult; seconds: number };
-    try {
-      answer = await deps.batchLimiter.run(async () => {
-        const items = await readBatch(c, limits);
-        const began = performance.now();
-        const result = await deps.ingest(items, {
-          chunkSize: limits.chunkSize,
-          chunkConcurrency: limits.chunkConcurrency,
-        });
-        return { result, seconds: (performance.now() - began) / 1000 };
-      });
-    } catch (error) {
-      if (!(error instanceof SaturatedError)) throw error;
-      throw new ApiError(
-        503,
-        ApiErrorCode.SERVICE_SATURATED,
-        "The service is busy with other batches; retry later",
-        {
-          retryAfterSeconds: RETRY_AFTER_SATURATED,
-        },
-      );
-    }
-    const { result, seconds } = answer;
-    deps.metrics.observeBatch(result, seconds);
-    const status = batchStatus(result);
-    deps.logger.info({
-      requestId: c.get("requestId"),
-      batchId: result.batchId,
-      total: result.total,
-      created: result.created,
-      duplicates: result.duplicates,
-      failed: result.failed,
-      durationMs: Math.round(seconds * 1000),
-      status,
-    }, "Batch handled");
-    if (status === 503) {
-      throw new ApiError(
-        503,
-        ApiErrorCode.STORAGE_UNAVAILABLE,
-        "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
-        { retryAfterSeconds: RETRY_AFTER_UNAVAILABLE },
-      );
-    }
-    if (status === 422) {
-      const allValidation = result.items.every((item) =>
-        item.error?.code === ItemErrorCode.VALIDATION_FAILED
-      );
-      const envelope = allValidation
-        ? errorBody(
-          c,
-          ApiErrorCode.VALIDATION_FAILED,
-          "Every execution failed validation; see items[].error",
-        )
-        : errorBody(
-          c,
-          ApiErrorCode.ITEMS_REJECTED,
-          "Every execution was rejected; see items[].error",
-        );
-      return c.json({ ...result, ...envelope }, 422);
-    }
-    return c.json(result, status);
-  });
+  app.post(
+    "/executions/batch",
+    (c) => answerBatch(c, deps, (limits) => readBatch(c, limits), (result) => result),
+  );
 
   app.get("/executions/:id", async (c) => {
     const id = requireUuid(c.req.param("id"), "execution");

@@ -10,6 +10,8 @@ import {
 } from "../domain/execution.ts";
 import { RequeueRequestSchema } from "./admin_routes.ts";
 import * as api from "./api_schemas.ts";
+import { JunitImportQuerySchema } from "./import_routes.ts";
+import * as imports from "./import_schemas.ts";
 
 /** The API's version in the document's `info`; raise it when the API changes. */
 export const API_VERSION = "1.0.0";
@@ -33,6 +35,9 @@ const RESPONSE_SCHEMAS = {
   DeadLetters: api.DeadLettersSchema,
   DeadLetter: api.DeadLetterSchema,
   RequeueResponse: api.RequeueResponseSchema,
+  ImportResponse: imports.ImportResponseSchema,
+  ImportRejected: imports.ImportRejectedSchema,
+  ImportVerdict: imports.ImportVerdictSchema,
   Health: api.HealthSchema,
   Readiness: api.ReadinessSchema,
 };
@@ -116,6 +121,29 @@ function invalidParameter(what: string) {
     notUuid: ["INVALID_PARAMETER", `Cannot look up ${what} "abc": not a UUID`],
   });
 }
+
+/** The query parameters of the JUnit import, from the schema the route parses them with. */
+function importParameters() {
+  return Object.entries(JunitImportQuerySchema.shape).map(([name, schema]) => {
+    const { $schema: _dialect, description, ...json } = z.toJSONSchema(schema, {
+      io: "input",
+      target: "draft-2020-12",
+    });
+    return { name, in: "query", required: false, description, schema: json };
+  });
+}
+
+const JUNIT_MAPPING = `A JUnit XML report as runners write it (Maven Surefire, Gradle, pytest
+\`--junitxml\`, \`deno test --reporter=junit\`, Jest's junit reporter, go-junit-report, PHPUnit):
+\`<testsuites>\` or one \`<testsuite>\`, nested suites too. Each \`<testcase>\` becomes one execution:
+\`testCaseKey\` from its \`testCaseKey\` or \`test_key\` property, else \`classname.name\`; status
+\`FAILED\` for \`<failure>\` or \`<error>\`, \`SKIPPED\` for \`<skipped>\`, else \`PASSED\`;
+\`startedAt\` from the testcase's \`timestamp\`, else its suite's plus the time of the testcases
+before it, else the \`startedAt\` parameter likewise (a timestamp without an offset is read as UTC);
+\`durationMs\` and \`finishedAt\` from \`time\`; \`comment\` from the failure's type and message.
+Every execution gets a name-based UUID (v5) id, so posting the same report again answers
+\`duplicate\` for every item and stores nothing twice. A DOCTYPE, an entity or an external
+reference is refused with 400 \`INVALID_BODY\`; malformed XML is 400 with the line and column.`;
 
 const DESCRIPTION = `Takes batches of test executions, validates every item, stores the valid ones
 and answers with a verdict per item; each stored execution is then published as a Kafka event.
@@ -220,20 +248,89 @@ export function createOpenApiDocument() {
                 allRejected: ["Every item was rejected, not all by validation", ex.batchRejected],
               },
             ),
-            503: errorResponse(
-              "Nothing was stored; retry the whole batch after Retry-After seconds.",
-              {
-                storageUnavailable: [
-                  "STORAGE_UNAVAILABLE",
-                  "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
-                ],
-                saturated: [
-                  "SERVICE_SATURATED",
-                  "The service is busy with other batches; retry later",
-                ],
-              },
-              RETRY_AFTER_HEADER,
+            503: shared("BatchUnavailable"),
+            ...USER_ERRORS,
+          },
+        },
+      },
+      "/v1/imports/junit": {
+        post: {
+          operationId: "importJunitReport",
+          tags: ["executions"],
+          summary: "Import a JUnit XML report",
+          description: JUNIT_MAPPING,
+          security: USER,
+          parameters: importParameters(),
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(
+              ["application/xml", "text/xml"].map((type) => [type, {
+                schema: { type: "string", description: "A JUnit XML report, UTF-8." },
+                example: imports.importExamples.report,
+              }]),
             ),
+          },
+          responses: {
+            200: jsonResponse(
+              "No testcase failed: each was created or a duplicate.",
+              "ImportResponse",
+              {
+                created: ["The report with environment=staging", imports.importExamples.created],
+                again: ["The same report again", imports.importExamples.again],
+              },
+            ),
+            207: jsonResponse("Some testcases failed and some did not.", "ImportResponse", {
+              mixed: ["One stored, one invalid", {
+                ...imports.importExamples.created,
+                total: 2,
+                created: 1,
+                failed: 1,
+                items: [
+                  imports.importExamples.created.items[0],
+                  { ...imports.importExamples.noTimestamp.items[0], index: 1 },
+                ],
+              }],
+            }),
+            400: errorResponse("The body is not a JUnit report that can be read safely.", {
+              doctype: [
+                "INVALID_BODY",
+                "Cannot read the XML: a DOCTYPE declaration is not allowed (line 2, column 1); " +
+                "send the report without a DOCTYPE",
+              ],
+              malformed: [
+                "INVALID_BODY",
+                "Cannot read the XML: Expected closing tag 'testcase' (opened in line 3, col 5) " +
+                "instead of closing tag 'testsuite'. (line 4, column 3)",
+              ],
+              badParameter: [
+                "INVALID_PARAMETER",
+                'Cannot use the query parameter "startedAt": must be an RFC 3339 timestamp ' +
+                "with an offset, such as 2026-11-28T10:15:00Z",
+              ],
+            }),
+            413: errorResponse("The report is too large; split it.", {
+              tooManyItems: [
+                "TOO_MANY_ITEMS",
+                "Cannot import more than 10000 testcases in one report; split the report",
+              ],
+              payloadTooLarge: [
+                "PAYLOAD_TOO_LARGE",
+                "Cannot accept a body over 16777216 bytes; split the batch",
+              ],
+            }),
+            415: errorResponse("The content type is not XML.", {
+              unsupported: [
+                "UNSUPPORTED_MEDIA_TYPE",
+                'Cannot read a JUnit report sent as "application/json": send application/xml ' +
+                "or text/xml",
+              ],
+            }),
+            422: jsonResponse(
+              "Every testcase was rejected: the import answer plus the error envelope's field.",
+              "ImportRejected",
+              { noTimestamp: ["No timestamp anywhere", imports.importExamples.noTimestamp] },
+            ),
+            503: shared("BatchUnavailable"),
             ...USER_ERRORS,
           },
         },
@@ -393,6 +490,17 @@ export function createOpenApiDocument() {
         Forbidden: errorResponse("A user key on an admin route.", {
           userKey: ["FORBIDDEN", "This endpoint needs an admin API key"],
         }),
+        BatchUnavailable: errorResponse(
+          "Nothing was stored; retry the whole batch after Retry-After seconds.",
+          {
+            storageUnavailable: [
+              "STORAGE_UNAVAILABLE",
+              "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
+            ],
+            saturated: ["SERVICE_SATURATED", "The service is busy with other batches; retry later"],
+          },
+          RETRY_AFTER_HEADER,
+        ),
         ReadUnavailable: errorResponse("The database cannot be read now; retry later.", {
           unavailable: [
             "STORAGE_UNAVAILABLE",

@@ -1,6 +1,7 @@
 // The submit CLI: readers, arguments, retries and progress in-process; whole runs as a subprocess
 // against the real service and PostgreSQL.
 import assert from "node:assert/strict";
+import { parse as parseCsv } from "csv-parse/sync";
 import { HELP, parseSubmitArgs, UsageError } from "../../src/cli/args.ts";
 import {
   backoffDelayMs,
@@ -135,6 +136,7 @@ Deno.test("the format comes from the extension", () => {
   assert.equal(formatOf("runs.jsonl"), "ndjson");
   assert.equal(formatOf("runs.csv.failed.ndjson"), "ndjson");
   assert.equal(formatOf("runs.csv"), "csv");
+  assert.equal(formatOf("TEST-demo.CalculatorTest.XML"), "junit");
   assert.equal(formatOf("runs.txt"), undefined);
   assert.equal(formatOf("dir.csv/runs"), undefined);
 });
@@ -142,41 +144,72 @@ Deno.test("the format comes from the extension", () => {
 // ---------------------------------------------------------------- arguments
 
 Deno.test("the arguments take their defaults from the environment and refuse what cannot run", () => {
-  assert.deepEqual(parseSubmitArgs(["runs.csv"], {}), {
-    file: "runs.csv",
-    format: "csv",
+  assert.deepEqual(parseSubmitArgs(["runs.csv", "reports/"], {}), {
+    paths: ["runs.csv", "reports/"],
+    format: undefined,
     url: "http://127.0.0.1:8080",
     apiKey: undefined,
     batchSize: 1000,
-    failuresPath: "runs.csv.failed.ndjson",
+    failuresPath: undefined,
     maxRetries: 5,
     quiet: false,
+    allowEmpty: false,
+    stamps: { startedAt: undefined, cycleKey: undefined, environment: undefined, attributes: {} },
   });
-  const fromEnv = parseSubmitArgs(["runs.txt", "--format", "ndjson", "--quiet"], {
+  const fromEnv = parseSubmitArgs([
+    "runs.txt",
+    "--format",
+    "ndjson",
+    "--quiet",
+    "--allow-empty",
+    "--started-at",
+    "2026-11-28T10:00:00+01:00",
+    "--cycle-key",
+    "R-42",
+    "--environment",
+    "staging",
+    "--attribute",
+    "build=1842",
+    "--attribute",
+    "url=https://ci.example/a=b",
+  ], {
     EXECUTION_INGEST_URL: "https://ingest.example",
     EXECUTION_INGEST_API_KEY: "k",
   });
   assert.ok(fromEnv !== "help");
-  assert.deepEqual([fromEnv.url, fromEnv.apiKey, fromEnv.format, fromEnv.quiet], [
-    "https://ingest.example",
-    "k",
-    "ndjson",
-    true,
-  ]);
+  assert.deepEqual(
+    [fromEnv.url, fromEnv.apiKey, fromEnv.format, fromEnv.quiet, fromEnv.allowEmpty],
+    [
+      "https://ingest.example",
+      "k",
+      "ndjson",
+      true,
+      true,
+    ],
+  );
+  assert.deepEqual(fromEnv.stamps, {
+    startedAt: "2026-11-28T10:00:00+01:00",
+    cycleKey: "R-42",
+    environment: "staging",
+    attributes: { build: "1842", url: "https://ci.example/a=b" },
+  });
   assert.equal(parseSubmitArgs(["--help"]), "help");
-  assert.match(HELP, /Resubmitting is safe/);
+  assert.match(HELP, /^Usage: \.\/dev submit PATH\.\.\. \[options\]/);
+  assert.doesNotMatch(HELP, /deno task/, "the README's command, not deno task");
   for (
     const [argv, message] of [
-      [[], /Name the file/],
-      [["a.json", "b.json"], /one file at a time/],
-      [["a.txt"], /pass --format/],
-      [["a.json", "--format", "xml"], /--format must be/],
+      [[], /Name what to submit: \.\/dev submit FILE\|FOLDER\|GLOB/],
+      [["a.json", "--format", "xml"], /--format must be one of junit, json, ndjson, csv/],
       [["a.json", "--batch-size", "10001"], /--batch-size must be an integer from 1 to 10000/],
       [["a.json", "--batch-size", "1e3"], /--batch-size/],
       [["a.json", "--max-retries", "-1"], /max-retries/],
       [["a.json", "--url", "ftp://x"], /--url must be an http/],
       [["a.json", "--bogus"], /bogus/],
       [["a.json", "--api-key", "two words"], /printable ASCII without spaces/],
+      [["a.xml", "--started-at", "yesterday"], /--started-at must be an RFC 3339 timestamp/],
+      [["a.xml", "--environment", "x".repeat(101)], /--environment must be at most 100/],
+      [["a.xml", "--attribute", "novalue"], /--attribute must be KEY=VALUE, not "novalue"/],
+      [["a.xml", "--attribute", "=v"], /--attribute must be KEY=VALUE/],
     ] as Array<[string[], RegExp]>
   ) {
     assert.throws(() => parseSubmitArgs(argv), (error: Error) => {
@@ -292,9 +325,9 @@ const allCreated = (items: unknown[]): BatchAnswer => ({
 Deno.test("submitting splits a batch the server finds too large and marks rows NOT_SENT when it stops", async () => {
   const items = Array.from({ length: 5 }, (_, index) => ({
     index,
-    value: { testCaseKey: `T${index}` } as Record<string, unknown>,
+    source: 0,
+    value: { id: `id-${index}`, testCaseKey: `T${index}` } as Record<string, unknown>,
   }));
-  let next = 0;
   const client = scriptedClient([
     () => ({ kind: "too_large", code: "PAYLOAD_TOO_LARGE", message: "too big" }),
     allCreated,
@@ -304,19 +337,22 @@ Deno.test("submitting splits a batch the server finds too large and marks rows N
     },
   ]);
   const progress: number[] = [];
+  const batches: string[] = [];
   const outcome = await submitItems(items, client, {
     batchSize: 4,
-    newId: () => `id-${next++}`,
     onProgress: ({ sent }) => progress.push(sent),
+    onBatch: (result, rows) => batches.push(`${result.batchId}:${rows.length}`),
   });
   assert.deepEqual(client.sent.map((batch) => batch.length), [4, 2, 2, 1]);
-  assert.deepEqual(client.sent[0][0], { id: "id-0", testCaseKey: "T0" }, "ids come first");
+  assert.deepEqual(client.sent[0][0], { id: "id-0", testCaseKey: "T0" });
+  assert.deepEqual(batches, ["b:2", "b:2"]);
   assert.equal(outcome.created, 4);
   assert.equal(outcome.batches, 2);
   assert.deepEqual(progress, [2, 4]);
   assert.equal(outcome.stopped?.reason, "unreachable");
   assert.deepEqual(outcome.failures, [{
     index: 4,
+    source: 0,
     line: undefined,
     value: { id: "id-4", testCaseKey: "T4" },
     code: "NOT_SENT",
@@ -337,7 +373,7 @@ async function runCli(args: string[]): Promise<CliRun> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "src/cli/submit.ts", ...args],
     cwd: REPO,
-    env: { EXECUTION_INGEST_URL: "", EXECUTION_INGEST_API_KEY: "", NO_COLOR: "1" },
+    env: { EXECUTION_INGEST_URL: "", EXECUTION_INGEST_API_KEY: "", INIT_CWD: "", NO_COLOR: "1" },
     stdin: "null",
   }).output();
   const decoder = new TextDecoder();
@@ -401,7 +437,7 @@ Deno.test("submitting an NDJSON file stores the valid rows, exits 1, and writes 
       UNPARSEABLE: 1,
       VALIDATION_FAILED: 1,
     });
-    assert.match(run.stderr, /warning: line 18 is not valid JSON: .*\(not sent\)/);
+    assert.match(run.stderr, /warning: .*runs\.ndjson: line 18 is not valid JSON: .*\(not sent\)/);
     assert.match(run.stderr, /^\[#{10}\] 99\/99 items · 3 batches · [\d,]+ items\/s$/m);
 
     const failed = await readNdjson(`${file}.failed.ndjson`);
@@ -422,6 +458,21 @@ Deno.test("submitting an NDJSON file stores the valid rows, exits 1, and writes 
     const { _error: _e0, ...sentRow5 } = failed[0];
     assert.deepEqual(sentRow5, rows[5], "the row as sent, ready to fix");
     assert.equal(failed[1]._raw, rows[17]);
+    assert.match(
+      (failed[2]._error as { message: string }).message,
+      /the same id is already at index 41$/,
+      "the message counts rows as the failure file's index does, not within the batch",
+    );
+    assert.match((failed[0]._error as { message: string }).message, /at index 5: 1 problem/);
+    assert.equal(
+      [...run.stdout.matchAll(
+        /^batch [0-9a-f-]{36}: \d+ rows, \d+ created, 0 duplicates, \d+ failed$/gm,
+      )]
+        .length,
+      3,
+      "each batch id is printed",
+    );
+    assert.match(run.stdout, /1 row needs fixing|2 rows need fixing|3 rows need fixing/);
 
     const [{ count }] = await sql`select count(*)::int as count from executions`;
     assert.equal(count, 97);
@@ -446,12 +497,17 @@ Deno.test("submitting an NDJSON file stores the valid rows, exits 1, and writes 
       assert.equal(count, 100);
     });
 
-    await t.step("the same file again stores nothing twice for rows with ids", async () => {
-      const again = await runCli([file, "--url", url, "--batch-size", "40", "--quiet"]);
-      assert.equal(again.code, 1);
-      const summary = summaryOf(again.stdout);
-      assert.deepEqual([summary.created, summary.duplicates], [1, 96], "only the id-less row");
-    });
+    await t.step(
+      "the same file again stores nothing twice, the row without an id included",
+      async () => {
+        const again = await runCli([file, "--url", url, "--batch-size", "40", "--quiet"]);
+        assert.equal(again.code, 1);
+        const summary = summaryOf(again.stdout);
+        assert.deepEqual([summary.created, summary.duplicates], [0, 97]);
+        const [{ count }] = await sql`select count(*)::int as count from executions`;
+        assert.equal(count, 100);
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
     await sql.end();
@@ -495,21 +551,43 @@ Deno.test("submitting a CSV file stores quoted text and attributes, and fails ba
       VALIDATION_FAILED: 2,
       UNPARSEABLE: 1,
     });
-    const failed = await readNdjson(`${file}.failed.ndjson`);
-    assert.deepEqual(
-      failed.map((row) => row._error as Record<string, unknown>).map((e) => [
-        e.index,
-        e.line,
-        e.code,
-      ]),
-      [[3, 5, "UNPARSEABLE"], [20, 22, "VALIDATION_FAILED"], [45, 47, "VALIDATION_FAILED"]],
+    assert.match(run.stdout, /Rows not stored are in .*runs\.csv\.failed\.csv\./);
+    const failedText = await Deno.readTextFile(`${file}.failed.csv`);
+    const failed = parseCsv(failedText, { columns: true }) as Array<Record<string, string>>;
+    assert.equal(
+      failedText.split("\n")[0],
+      "id,testCaseKey,status,startedAt,finishedAt,durationMs,comment,attributes,_error",
+      "a CSV input gets a CSV failure file with its own columns",
     );
+    assert.deepEqual(failed.map((row) => row.id), [ids[3], ids[20], ids[45]]);
     assert.equal(failed[0].durationMs, "12.5", "the bad cell stays as text to fix");
-    assert.match((failed[0]._error as { message: string }).message, /durationMs "12.5"/);
-    assert.deepEqual(failed[2].attributes, { tags: ["x", "y"] });
-    assert.deepEqual((failed[2]._error as { details: unknown }).details, [
-      { path: "finishedAt", message: "must not be before startedAt" },
-    ]);
+    assert.equal(
+      failed[0]._error,
+      'UNPARSEABLE at index 3, line 5: line 5: durationMs "12.5" is not an integer',
+    );
+    assert.equal(
+      failed[1]._error,
+      "VALIDATION_FAILED at index 20, line 22: Cannot accept execution at index 20: 1 problem " +
+        "(see details) (status: must be one of PASSED, FAILED, BLOCKED, SKIPPED, IN_PROGRESS, NOT_EXECUTED)",
+      "index and message agree although row 20 was the 21st of its batch of 40... and row 45 the 6th of the next",
+    );
+    assert.match(
+      failed[2]._error,
+      /^VALIDATION_FAILED at index 45, line 47: Cannot accept execution at index 45: .*finishedAt: must not be before startedAt/,
+    );
+    assert.equal(failed[2].attributes, '{"tags":["x","y"]}');
+    assert.equal(failed[2].comment, 'said "no", twice\nsecond line');
+
+    const again = await runCli([`${file}.failed.csv`, "--url", url, "--quiet"]);
+    assert.equal(again.code, 1, "the failure file reads back as CSV, its _error column ignored");
+    assert.deepEqual(summaryOf(again.stdout), {
+      total: 3,
+      created: 0,
+      duplicates: 0,
+      failed: 3,
+      VALIDATION_FAILED: 2,
+      UNPARSEABLE: 1,
+    });
 
     const [row46] = await sql`
       select comment, attributes, duration_ms from executions where id = ${ids[46]}`;
@@ -585,6 +663,18 @@ Deno.test("a 401 stops at once with exit code 2 and asks for --api-key", async (
     assert.doesNotMatch(run.stderr, /retry/);
     const failed = await readNdjson(`${file}.failed.ndjson`);
     assert.equal((failed[0]._error as { code: string }).code, "NOT_SENT");
+    assert.doesNotMatch(run.stdout, /fix them/, "nothing is wrong with the rows");
+    assert.match(
+      run.stdout,
+      /^1 row was not sent and need no fixing: once the error above is resolved, run the same command again \(rows already stored count as duplicates\)\.$/m,
+    );
+
+    await t.step("a wrong key is named as the problem, with the option that sets it", async () => {
+      const wrong = await runCli([file, "--url", url, "--api-key", "k-999"]);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /error: The server refused the API key \(.*\): check --api-key/);
+      assert.doesNotMatch(wrong.stdout, /needs? fixing/);
+    });
 
     await t.step("with the key the same file is stored", async () => {
       const again = await runCli([file, "--url", url, "--api-key", "k-123"]);
@@ -633,7 +723,10 @@ Deno.test("a server that cannot be reached ends with exit code 3 and every row N
 Deno.test("a missing file or a bad option is exit code 2 with a message saying what to do", async () => {
   const missing = await runCli(["/nonexistent/runs.csv"]);
   assert.equal(missing.code, 2);
-  assert.equal(missing.stderr, 'error: Cannot read "/nonexistent/runs.csv": no such file\n');
+  assert.equal(
+    missing.stderr,
+    'error: Cannot read "/nonexistent/runs.csv": no such file or folder\n',
+  );
   const usage = await runCli(["runs.csv", "--batch-size", "0"]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--batch-size must be an integer from 1 to 10000.*\nRun with --help/);

@@ -5,6 +5,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import ajvFormats from "ajv-formats";
 import { ExecutionInputSchema } from "../../src/domain/execution.ts";
+import { importExamples } from "../../src/http/import_schemas.ts";
 import { execution, postBatch, startTestService } from "../_helpers.ts";
 
 const USER_KEY = "openapi-test-user-key";
@@ -92,7 +93,18 @@ Deno.test("GET /openapi.json serves a valid OpenAPI 3.1 document that the real a
         "/v1/batches/{batchId}",
         "/v1/executions/batch",
         "/v1/executions/{id}",
+        "/v1/imports/junit",
       ]);
+      const junit = document.paths["/v1/imports/junit"].post;
+      assert.deepEqual(Object.keys(junit.requestBody.content), ["application/xml", "text/xml"]);
+      assert.deepEqual(junit.parameters.map((p: Json) => p.name), [
+        "cycleKey",
+        "environment",
+        "startedAt",
+      ]);
+      for (const status of [200, 207, 400, 413, 415, 422, 503]) {
+        assert.ok(responseOf(document, "/v1/imports/junit", "post", status), `import ${status}`);
+      }
       const batch = document.paths["/v1/executions/batch"].post;
       for (const status of [200, 207, 400, 401, 413, 415, 422, 503]) {
         const examples = responseOf(document, "/v1/executions/batch", "post", status)
@@ -211,6 +223,31 @@ Deno.test("GET /openapi.json serves a valid OpenAPI 3.1 document that the real a
         await unauthorized.json(),
         "401",
       );
+    });
+
+    await t.step("real JUnit import answers (200, 207, 422, 400) fit their schemas", async () => {
+      const post = (xml: string, query = "") =>
+        fetch(`${url}/v1/imports/junit${query}`, {
+          method: "POST",
+          headers: { "content-type": "application/xml", authorization: `Bearer ${USER_KEY}` },
+          body: xml,
+        });
+      const path = "/v1/imports/junit";
+      const created = await post(importExamples.report, "?environment=openapi");
+      assert.equal(created.status, 200);
+      assertFits(jsonSchemaOf(document, path, "post", 200), await created.json(), "import 200");
+      const undated = `<testsuite><testcase name="a" time="1"/></testsuite>`;
+      const rejected = await post(undated);
+      assert.equal(rejected.status, 422);
+      assertFits(jsonSchemaOf(document, path, "post", 422), await rejected.json(), "import 422");
+      const mixed = await post(
+        `<testsuite><testcase name="b" timestamp="2026-11-28T10:00:00Z"/><testcase name="c"/></testsuite>`,
+      );
+      assert.equal(mixed.status, 207);
+      assertFits(jsonSchemaOf(document, path, "post", 207), await mixed.json(), "import 207");
+      const malformed = await post("<testsuite>");
+      assert.equal(malformed.status, 400);
+      assertFits(jsonSchemaOf(document, path, "post", 400), await malformed.json(), "import 400");
     });
 
     await t.step("real /healthz and /readyz answers fit their schemas", async () => {

@@ -1,0 +1,110 @@
+// How every batch-shaped request is answered (JSON, NDJSON, JUnit XML): one slot of the batch
+// limiter, the ingest use case, then 200, 207, 422 or 503 with the same bodies and codes.
+import type { Context } from "hono";
+import { ApiError, ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import type { BatchResult } from "../domain/ingest.ts";
+import { type Limiter, SaturatedError } from "../domain/limiter.ts";
+import type { Logger } from "../domain/ports.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { BatchLimits } from "./batch_body.ts";
+import { errorBody } from "./error_mapper.ts";
+
+/** What answering a batch needs. */
+export interface BatchAnswerDeps {
+  ingest(
+    items: readonly unknown[],
+    options: { chunkSize: number; chunkConcurrency: number },
+  ): Promise<BatchResult>;
+  /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
+  batchLimiter: Limiter;
+  limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
+  metrics: Metrics;
+  logger: Logger;
+}
+
+const RETRY_AFTER_SATURATED = 2;
+const RETRY_AFTER_UNAVAILABLE = 5;
+
+/** The HTTP status of a batch answer: 200 all fine, 207 mixed, 422 all rejected, 503 nothing storable now. */
+export function batchStatus(result: BatchResult): 200 | 207 | 422 | 503 {
+  if (result.failed === 0) return 200;
+  if (result.created + result.duplicates > 0) return 207;
+  const unavailable = result.items.some((item) =>
+    item.error?.code === ItemErrorCode.STORAGE_UNAVAILABLE
+  );
+  return unavailable ? 503 : 422;
+}
+
+/**
+ * Reads the request's items with `read` (inside a limiter slot), ingests them and answers.
+ * `present` turns the result into the body (the JUnit import adds each item's testCaseKey).
+ */
+export async function answerBatch<Body extends BatchResult>(
+  c: Context,
+  deps: BatchAnswerDeps,
+  read: (limits: BatchLimits) => Promise<readonly unknown[]>,
+  present: (result: BatchResult) => Body,
+): Promise<Response> {
+  const limits = deps.limits();
+  let answer: { result: BatchResult; seconds: number };
+  try {
+    answer = await deps.batchLimiter.run(async () => {
+      const items = await read(limits);
+      const began = performance.now();
+      const result = await deps.ingest(items, {
+        chunkSize: limits.chunkSize,
+        chunkConcurrency: limits.chunkConcurrency,
+      });
+      return { result, seconds: (performance.now() - began) / 1000 };
+    });
+  } catch (error) {
+    if (!(error instanceof SaturatedError)) throw error;
+    throw new ApiError(
+      503,
+      ApiErrorCode.SERVICE_SATURATED,
+      "The service is busy with other batches; retry later",
+      { retryAfterSeconds: RETRY_AFTER_SATURATED },
+    );
+  }
+  const { result, seconds } = answer;
+  deps.metrics.observeBatch(result, seconds);
+  const status = batchStatus(result);
+  deps.logger.info({
+    requestId: c.get("requestId"),
+    route: c.req.routePath,
+    batchId: result.batchId,
+    total: result.total,
+    created: result.created,
+    duplicates: result.duplicates,
+    failed: result.failed,
+    durationMs: Math.round(seconds * 1000),
+    status,
+  }, "Batch handled");
+  if (status === 503) {
+    throw new ApiError(
+      503,
+      ApiErrorCode.STORAGE_UNAVAILABLE,
+      "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
+      { retryAfterSeconds: RETRY_AFTER_UNAVAILABLE },
+    );
+  }
+  const body = present(result);
+  if (status === 422) {
+    const allValidation = result.items.every((item) =>
+      item.error?.code === ItemErrorCode.VALIDATION_FAILED
+    );
+    const envelope = allValidation
+      ? errorBody(
+        c,
+        ApiErrorCode.VALIDATION_FAILED,
+        "Every execution failed validation; see items[].error",
+      )
+      : errorBody(
+        c,
+        ApiErrorCode.ITEMS_REJECTED,
+        "Every execution was rejected; see items[].error",
+      );
+    return c.json({ ...body, ...envelope }, 422);
+  }
+  return c.json(body, status);
+}

@@ -1,0 +1,116 @@
+// POST /v1/imports/junit: a JUnit XML report in, answered exactly like a batch, plus each testCaseKey.
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { ApiError, ApiErrorCode } from "../domain/errors.ts";
+import { ExecutionInputSchema } from "../domain/execution.ts";
+import { createIdAssigner } from "../domain/execution_id.ts";
+import type { BatchResult, ItemVerdict } from "../domain/ingest.ts";
+import { UnparseableItem } from "../domain/ingest.ts";
+import { type JunitOptions, junitToExecutions } from "../domain/junit.ts";
+import { ReportError } from "../domain/junit_xml.ts";
+import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
+import { type BatchLimits, readText } from "./batch_body.ts";
+
+/** The query parameters of POST /v1/imports/junit. */
+export const JunitImportQuerySchema = z.strictObject({
+  cycleKey: ExecutionInputSchema.shape.cycleKey.describe("Set on every imported execution."),
+  environment: ExecutionInputSchema.shape.environment.describe(
+    "Set on every imported execution.",
+  ),
+  startedAt: ExecutionInputSchema.shape.startedAt.optional().describe(
+    "Start of the report, used only for testcases whose report gives no timestamp (neither the " +
+      "testcase nor an enclosing testsuite): each starts at startedAt plus the time of the " +
+      "testcases before it.",
+  ),
+});
+
+/** The answer to an import: a batch answer whose items also carry their testCaseKey. */
+export interface ImportResult extends BatchResult {
+  items: Array<ItemVerdict & { testCaseKey: string }>;
+}
+
+const XML_TYPES = new Set(["application/xml", "text/xml"]);
+
+function readQuery(c: Context): JunitOptions {
+  const raw: Record<string, string> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (values.length > 1) {
+      throw new ApiError(
+        400,
+        ApiErrorCode.INVALID_PARAMETER,
+        `Cannot use the query parameter "${
+          name.slice(0, 64)
+        }" ${values.length} times; send it once`,
+      );
+    }
+    raw[name] = values[0];
+  }
+  const parsed = JunitImportQuerySchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const name = issue.code === "unrecognized_keys" ? issue.keys[0] : String(issue.path[0]);
+  const reason = issue.code === "unrecognized_keys"
+    ? "it is not one of cycleKey, environment, startedAt"
+    : issue.message;
+  throw new ApiError(
+    400,
+    ApiErrorCode.INVALID_PARAMETER,
+    `Cannot use the query parameter "${name.slice(0, 64)}": ${reason}`,
+  );
+}
+
+function requireXml(c: Context) {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  if (!XML_TYPES.has(type)) {
+    throw new ApiError(
+      415,
+      ApiErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      `Cannot read a JUnit report sent as "${
+        type || "(no content type)"
+      }": send application/xml or text/xml`,
+    );
+  }
+}
+
+/** Creates the import routes (mounted under /v1). */
+export function createImportRoutes(deps: BatchAnswerDeps) {
+  const app = new Hono();
+
+  app.post("/imports/junit", (c) => {
+    requireXml(c);
+    const options = readQuery(c);
+    let keys: string[] = [];
+    const read = async (limits: BatchLimits) => {
+      const text = await readText(c, limits.maxBytes);
+      let cases;
+      try {
+        cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems }).cases;
+      } catch (error) {
+        if (!(error instanceof ReportError)) throw error;
+        throw error.kind === "too_many"
+          ? new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message)
+          : new ApiError(400, ApiErrorCode.INVALID_BODY, error.message);
+      }
+      keys = cases.map((item) => item.testCaseKey);
+      // Ids follow from what the report says, so posting it again stores nothing twice.
+      const idOf = createIdAssigner();
+      return cases.map(({ execution, problem }) => {
+        if (problem) return new UnparseableItem(problem.message, problem.path);
+        const id = idOf(execution!);
+        return id === undefined ? execution : { id, ...execution };
+      });
+    };
+    const present = (result: BatchResult): ImportResult => ({
+      ...result,
+      items: result.items.map(({ index, id, ...rest }) => ({
+        index,
+        id,
+        testCaseKey: keys[index],
+        ...rest,
+      })),
+    });
+    return answerBatch(c, deps, read, present);
+  });
+
+  return app;
+}
