@@ -1,36 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite against real services: checks PostgreSQL, starts Kafka (unless
+# The whole test suite against real services: checks PostgreSQL first, then starts Kafka (unless
 # KAFKA_BROKERS names one), runs every test, stops what it started, prints "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 mkdir -p .cache
-started_kafka=0
-stop_kafka() {
-  if [ "$started_kafka" = 1 ]; then bash scripts/kafka.sh stop >&2 || true; fi
-}
-trap stop_kafka EXIT
-
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  # A broker that was already running (another run, a developer's) is left running afterwards.
-  if bash scripts/kafka.sh status >/dev/null 2>&1; then
-    echo "Using the test Kafka broker that is already running (scripts/kafka.sh)" >&2
-  else
-    echo "Starting the test Kafka broker (scripts/kafka.sh start)..." >&2
-    started_kafka=1
-  fi
-  if ! bash scripts/kafka.sh start >&2; then
-    echo "FAILED: cannot start the Kafka broker; see the lines above and .cache/kafka/*.log" >&2
-    exit 1
-  fi
-  export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"
-fi
-
-if ! deno run --allow-net --allow-env --allow-read --allow-sys scripts/check_services.ts; then
-  echo "FAILED: the tests need both PostgreSQL and Kafka (see above); no test was run" >&2
-  exit 1
-fi
+source scripts/services.sh
+need_postgres
+need_kafka
 
 began=$(date +%s)
 deno test --allow-all "$@" tests/ 2>&1 | tee .cache/test-output.log
