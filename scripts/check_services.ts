@@ -11,13 +11,13 @@ export function postgresAdvice(databaseUrl: string, error: { code?: string; mess
   const where = `${url.hostname}:${url.port || 5432}`;
   const user = decodeURIComponent(url.username) || "postgres";
   const database = decodeURIComponent(url.pathname.slice(1)) || user;
-  const also = databaseUrl === DEFAULT_DATABASE_URL ? "" : " (DATABASE_URL)";
+  const fromEnv = databaseUrl === DEFAULT_DATABASE_URL ? "" : " (from DATABASE_URL)";
   switch (error.code) {
     case "ECONNREFUSED":
     case "ENOTFOUND":
     case "EHOSTUNREACH":
     case "CONNECT_TIMEOUT":
-      return `nothing answers at ${where}${also} (${error.message}). Start a PostgreSQL server ` +
+      return `nothing answers at ${where}${fromEnv}: ${error.message}. Start a PostgreSQL server ` +
         "there (Debian: apt-get install postgresql), or point DATABASE_URL at one.";
     case "3D000":
       return `the server at ${where} has no database "${database}". Create it: ` +

@@ -60,7 +60,12 @@ Deno.test("the PostgreSQL check says what to do for each way the database can be
     closed.close();
     const { code, output } = await checkPostgres(`postgres://postgres@127.0.0.1:${port}/test`);
     assert.equal(code, 1);
-    assert.match(output, new RegExp(`^PostgreSQL: nothing answers at 127\\.0\\.0\\.1:${port} \\(`));
+    assert.match(
+      output,
+      new RegExp(
+        `^PostgreSQL: nothing answers at 127\\.0\\.0\\.1:${port} \\(from DATABASE_URL\\): `,
+      ),
+    );
     assert.match(output, /Start a PostgreSQL server there .*, or point DATABASE_URL at one\.$/m);
   });
 });
