@@ -1,36 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite against real services: checks PostgreSQL, starts Kafka (unless
+# The whole test suite against real services: checks PostgreSQL first, then starts Kafka (unless
 # KAFKA_BROKERS names one), runs every test, stops what it started, prints "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 mkdir -p .cache
-started_kafka=0
-stop_kafka() {
-  if [ "$started_kafka" = 1 ]; then bash scripts/kafka.sh stop >&2 || true; fi
-}
-trap stop_kafka EXIT
+source scripts/services.sh
+need_postgres
 
 # The monitoring tests run Prometheus and promtool (Debian's package, installed once where missing).
 if ! bash scripts/prometheus.sh install >&2; then
   echo "FAILED: the monitoring tests need prometheus and promtool (see above); no test was run" >&2
   exit 1
-fi
-
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  # A broker that was already running (another run, a developer's) is left running afterwards.
-  if bash scripts/kafka.sh status >/dev/null 2>&1; then
-    echo "Using the test Kafka broker that is already running (scripts/kafka.sh)" >&2
-  else
-    echo "Starting the test Kafka broker (scripts/kafka.sh start)..." >&2
-    started_kafka=1
-  fi
-  if ! bash scripts/kafka.sh start >&2; then
-    echo "FAILED: cannot start the Kafka broker; see the lines above and .cache/kafka/*.log" >&2
-    exit 1
-  fi
-  export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-19092}"
 fi
 
 # The JUnit import tests run pytest to write a real report: Debian's python3-pytest where no
@@ -44,10 +25,7 @@ if ! python3 -m pytest --version >/dev/null 2>&1 && ! /usr/bin/python3 -m pytest
   fi
 fi
 
-if ! deno run --allow-net --allow-env --allow-read --allow-sys scripts/check_services.ts; then
-  echo "FAILED: the tests need both PostgreSQL and Kafka (see above); no test was run" >&2
-  exit 1
-fi
+need_kafka
 
 began=$(date +%s)
 deno test --allow-all "$@" tests/ 2>&1 | tee .cache/test-output.log

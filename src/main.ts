@@ -18,6 +18,7 @@ import { createIngestor } from "./domain/ingest.ts";
 import { createLimiter } from "./domain/limiter.ts";
 import type { EventProducer, EventSink } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
+import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
 import type { ReadinessReport } from "./http/ops_routes.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
@@ -41,6 +42,8 @@ export interface StartOptions {
   wrapProducer?: (producer: EventProducer) => EventProducer;
   /** Serve HTTP. @default true */
   serve?: boolean;
+  /** A port bound beforehand (runMain binds first, so a port in use is reported before any I/O). */
+  listener?: Listener;
 }
 
 /** A running service. */
@@ -288,19 +291,23 @@ export async function startService(config: Config, options: StartOptions = {}) {
     logger,
   });
 
-  const server = options.serve === false ? undefined : Deno.serve({
-    hostname: config.HOST,
-    port: config.PORT,
-    onListen: () => {},
-  }, app.fetch);
-  const port = server ? server.addr.port : 0;
-  logger.info({ host: config.HOST, port, env: config.APP_ENV }, "execution-ingest is listening");
+  const server = options.listener ??
+    (options.serve === false
+      ? undefined
+      : bindListener({ hostname: config.HOST, port: config.PORT }));
+  server?.serve(app.fetch);
+  const port = server ? server.port : 0;
+  const url = server ? server.url : listenUrl(config.HOST, 0);
+  logger.info(
+    { host: config.HOST, port, url, docs: `${url}/docs`, env: config.APP_ENV },
+    `execution-ingest is listening on ${url} (API docs: ${url}/docs)`,
+  );
 
   return {
     app,
     db,
     port,
-    url: `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`,
+    url,
     publishing,
     get tunables() {
       return tunables;
@@ -353,7 +360,9 @@ async function runMain() {
   const logger = createLogger({ level: config.LOG_LEVEL });
   let service: Service;
   try {
-    service = await startService(config, { logger });
+    // Bound before the database starts: a port in use is the first thing reported, not the last.
+    const listener = bindListener({ hostname: config.HOST, port: config.PORT });
+    service = await startService(config, { logger, listener });
   } catch (error) {
     logger.fatal({ problem: (error as Error).message }, "Cannot start");
     logger.flush();

@@ -248,10 +248,17 @@ export async function eventually(
   throw new Error(`Condition not met within ${timeoutMs} ms`);
 }
 
-/** A service running as its own process (`deno run src/main.ts`), its stdout lines collected. */
-export async function spawnService(env: Record<string, string>) {
+/**
+ * A service running as its own process (`deno run -A src/main.ts`, or `args` from `cwd`), its
+ * output lines collected.
+ */
+export async function spawnService(
+  env: Record<string, string>,
+  options: { args?: string[]; cwd?: string } = {},
+) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../src/main.ts", import.meta.url).pathname],
+    args: options.args ?? ["run", "-A", new URL("../src/main.ts", import.meta.url).pathname],
+    cwd: options.cwd,
     env: { DATABASE_URL, PORT: "0", LOG_LEVEL: "info", KAFKA_BROKERS: "", ...env },
     stdout: "piped",
     stderr: "piped",

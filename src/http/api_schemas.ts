@@ -187,6 +187,9 @@ const EXECUTION_ID = "0190c5c2-6f3e-7a10-9d2e-3b4c5d6e7f80";
 /** The request id of the examples. */
 export const REQUEST_ID = "9b6ac8e8-2375-48c4-bac6-5854851c70b7";
 
+// The README's curl sends this execution too. Every request example that carries an id carries it
+// with exactly this content, so that "Try it out" succeeds (created or duplicate, never ID_CONFLICT)
+// whatever was sent before; the other items leave the id to the server.
 const LOGIN_001 = {
   id: EXECUTION_ID,
   testCaseKey: "LOGIN-001",
@@ -201,8 +204,13 @@ const LOGIN_001 = {
 export const examples = {
   batchRequest: {
     executions: [
-      { ...LOGIN_001, attributes: { build: 1842, browser: "firefox" } },
-      { testCaseKey: "LOGIN-002", status: "FAILED", startedAt: "2026-11-28T10:16:00Z" },
+      LOGIN_001,
+      {
+        testCaseKey: "LOGIN-002",
+        status: "FAILED",
+        startedAt: "2026-11-28T10:16:00Z",
+        attributes: { build: 1842, browser: "firefox" },
+      },
     ],
   },
   batchWithInvalidItem: {
@@ -212,7 +220,7 @@ export const examples = {
     ],
   },
   ndjsonRequest: [
-    `{"id":"${EXECUTION_ID}","testCaseKey":"LOGIN-001","status":"PASSED","startedAt":"2026-11-28T10:15:00Z"}`,
+    JSON.stringify(LOGIN_001),
     `{"testCaseKey":"LOGIN-002","status":"FAILED","startedAt":"2026-11-28T10:16:00Z"}`,
     "",
   ].join("\n"),

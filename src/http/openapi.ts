@@ -571,7 +571,7 @@ window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLi
 </html>
 `;
 
-/** Creates GET /openapi.json, GET /docs and the docs page's two asset files. */
+/** Creates GET /openapi.json, GET /docs, the docs page's two asset files, and redirects to /docs. */
 export function createOpenApiRoutes() {
   const document = JSON.stringify(createOpenApiDocument());
   const assets = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
@@ -579,6 +579,10 @@ export function createOpenApiRoutes() {
 
   app.get("/openapi.json", (c) => c.body(document, 200, { "content-type": "application/json" }));
   app.get("/docs", (c) => c.html(DOCS_PAGE));
+  // A browser pointed at the bare address lands on the docs; "/docs/" would break the page's
+  // relative links. Relative locations keep both working behind a proxy that adds a path prefix.
+  app.get("/", (c) => c.redirect("docs", 302));
+  app.get("/docs/", (c) => c.redirect("../docs", 301));
   for (const [name, type] of Object.entries(ASSETS)) {
     app.get(`/docs/${name}`, async (c) => {
       // Read on first use and kept: about 2 MB, and never read for a service nobody browses.

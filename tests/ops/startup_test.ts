@@ -1,0 +1,72 @@
+// What a newcomer sees when the service starts as its own process: the address to open and where the
+// docs are, the bare address leading to them, and a port in use reported first, naming the address.
+import assert from "node:assert/strict";
+import { dropSchema, spawnService, uniqueName } from "../_helpers.ts";
+
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+
+Deno.test("the listening line gives the URL to open and the docs' URL, and / leads to the docs", async () => {
+  const schema = uniqueName("startup");
+  const service = await spawnService({ DB_SCHEMA: schema, HOST: "127.0.0.1" });
+  try {
+    const line = JSON.parse(service.lines.find((l) => l.includes("is listening"))!);
+    assert.equal(line.url, service.url);
+    assert.equal(line.docs, `${service.url}/docs`);
+    assert.equal(
+      line.msg,
+      `execution-ingest is listening on ${service.url} (API docs: ${service.url}/docs)`,
+    );
+
+    for (const [path, status] of [["/", 302], ["/docs/", 301]] as const) {
+      const response = await fetch(`${service.url}${path}`, { redirect: "manual" });
+      assert.equal(response.status, status, path);
+      const location = new URL(response.headers.get("location") ?? "", `${service.url}${path}`);
+      assert.equal(location.href, `${service.url}/docs`, path);
+      await response.body?.cancel();
+
+      const followed = await fetch(`${service.url}${path}`);
+      assert.equal(followed.status, 200, `${path} followed`);
+      assert.match(followed.headers.get("content-type") ?? "", /^text\/html/);
+      assert.match(await followed.text(), /SwaggerUIBundle\(/);
+    }
+  } finally {
+    await service.stop();
+    await dropSchema(schema);
+  }
+});
+
+Deno.test("a port in use stops the service at once, naming the address, before any database starts", async () => {
+  const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dataDir = await Deno.makeTempDir({ prefix: "startup_test_" });
+  try {
+    const { port } = holder.addr as Deno.NetAddr;
+    // No DATABASE_URL: started first, the embedded database would create its folder (seconds).
+    const proc = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN],
+      env: {
+        DATABASE_URL: "",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        DATA_DIR: `${dataDir}/data`,
+        LOG_LEVEL: "info",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(proc.stdout) + new TextDecoder().decode(proc.stderr);
+    assert.equal(proc.code, 1, output);
+    const fatal = output.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) =>
+      l.level === "fatal"
+    );
+    assert.equal(
+      fatal?.problem,
+      `Cannot listen on 127.0.0.1:${port}: the address is already in use; stop the process ` +
+        "that holds it, or set PORT (or HOST)",
+    );
+    assert.doesNotMatch(output, /PGlite|embedded PostgreSQL|Migrations|Schema is current/);
+    assert.deepEqual([...Deno.readDirSync(dataDir)], [], "the data folder was never created");
+  } finally {
+    holder.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
