@@ -129,9 +129,12 @@ listed on \`ApiError.code\` (request level) and \`ItemError.code\` (item level).
 carries \`X-Request-Id\`.
 
 **Rules the schemas cannot show.** The server also refuses, as validation errors of the item:
-control characters in text fields (tab, CR and LF are allowed in \`comment\`), a \`finishedAt\`
-before \`startedAt\`, a year before 0001, and \`attributes\` over ${ATTRIBUTES_MAX_BYTES} bytes
-serialised or nested deeper than ${ATTRIBUTES_MAX_DEPTH} levels.`;
+control characters in text fields (tab, CR and LF are allowed in \`comment\`), a lone UTF-16
+surrogate (an unpaired \`\\ud800\` to \`\\udfff\` escape) in any text or in \`attributes\`, a
+\`finishedAt\` before \`startedAt\`, an instant before year 0001 or after year 9999 in UTC, and
+\`attributes\` over ${ATTRIBUTES_MAX_BYTES} bytes serialised, nested deeper than
+${ATTRIBUTES_MAX_DEPTH} levels, holding a number beyond the range of a double (such as \`1e400\`)
+or a key \`__proto__\`.`;
 
 /** Builds the OpenAPI 3.1 document. */
 export function createOpenApiDocument() {
