@@ -89,7 +89,7 @@ export function createOutboxStore(db: Db) {
           batchId: row.batch_id,
           attempts: row.attempts,
           lastError: row.last_error,
-          createdAt: (row.created_at as Date).toISOString(),
+          createdAt: row.created_at,
         }));
       });
     },
