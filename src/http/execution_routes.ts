@@ -6,7 +6,7 @@ import type { BatchResult } from "../domain/ingest.ts";
 import { type Limiter, SaturatedError } from "../domain/limiter.ts";
 import type { BatchStatus, Logger } from "../domain/ports.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { type BatchLimits, readBatch } from "./batch_body.ts";
+import { type BatchLimits, type BodyReaderDeps, readBatch } from "./batch_body.ts";
 import { errorBody } from "./error_mapper.ts";
 
 /** What the /v1 routes need. */
@@ -19,6 +19,8 @@ export interface ExecutionRoutesDeps {
   getBatch(id: string): Promise<BatchStatus | undefined>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
+  /** Bytes of bodies held across requests, and whether shutdown began (see batch_body.ts). */
+  bodies: Omit<BodyReaderDeps, "logger">;
   limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
   metrics: Metrics;
   logger: Logger;
@@ -55,10 +57,12 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
 
   app.post("/executions/batch", async (c) => {
     const limits = deps.limits();
+    // The body is read before a slot is taken: a slow client holds bytes of the budget and its
+    // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
+    const { items, bytes } = await readBatch(c, limits, { ...deps.bodies, logger: deps.logger });
     let answer: { result: BatchResult; seconds: number };
     try {
       answer = await deps.batchLimiter.run(async () => {
-        const items = await readBatch(c, limits);
         const began = performance.now();
         const result = await deps.ingest(items, {
           chunkSize: limits.chunkSize,
@@ -76,6 +80,9 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
           retryAfterSeconds: RETRY_AFTER_SATURATED,
         },
       );
+    } finally {
+      // The parsed items live as long as the batch: their bytes are held until it is stored.
+      deps.bodies.budget.give(bytes);
     }
     const { result, seconds } = answer;
     deps.metrics.observeBatch(result, seconds);
