@@ -36,7 +36,7 @@ const brokers = list.superRefine((entries, ctx) => {
  */
 const databaseUrl = z.string().superRefine((url, ctx) => {
   const problem = `must be a postgres:// URL with a host and a port from 1 to 65535, such as ` +
-    `postgres://user:password@db.internal:5432/ingest (got "${redactSecrets(url).slice(0, 200)}")`;
+    `postgres://ingest@db.internal:5432/ingest (got "${redactSecrets(url).slice(0, 200)}")`;
   const authority = /^postgres(?:ql)?:\/\/([^/?#]*)/.exec(url)?.[1];
   // postgres.js reads several hosts from one URL ("a:5432,b:5432") and parses it with the first.
   const hosts = authority?.slice(authority.lastIndexOf("@") + 1).split(",") ?? [];
