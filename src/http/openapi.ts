@@ -199,10 +199,19 @@ export function createOpenApiDocument() {
                 'The "executions" array is empty: send at least one execution',
               ],
             }),
+            408: errorResponse(
+              "The body did not arrive within BATCH_READ_TIMEOUT_MS; the connection is closed.",
+              {
+                slowBody: [
+                  "BODY_READ_TIMEOUT",
+                  "Cannot wait longer for the body: 1024 bytes arrived within 30000 ms; send it faster or in smaller batches",
+                ],
+              },
+            ),
             413: errorResponse("The batch is too large; split it.", {
               tooManyItems: [
                 "TOO_MANY_ITEMS",
-                "Cannot accept 10001 executions in one batch: the limit is 10000; split the batch",
+                "Cannot accept more than 10000 executions in one batch; split the batch",
               ],
               payloadTooLarge: [
                 "PAYLOAD_TOO_LARGE",
@@ -233,6 +242,10 @@ export function createOpenApiDocument() {
                 saturated: [
                   "SERVICE_SATURATED",
                   "The service is busy with other batches; retry later",
+                ],
+                interrupted: [
+                  "UPLOAD_INTERRUPTED",
+                  "The service is shutting down and stopped reading the body; nothing was stored. Retry the whole batch",
                 ],
               },
               RETRY_AFTER_HEADER,
