@@ -1,5 +1,6 @@
 // The only reader of configuration: environment variables (and the optional tunables file), one zod schema.
 import { z } from "zod";
+import { redactSecrets } from "./redact.ts";
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(
@@ -12,6 +13,39 @@ const list = z.string().default("").transform((value) =>
   value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)
 );
 
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+const validPort = (port: string) => Number(port) >= 1 && Number(port) <= 65_535;
+
+/** Each broker as host:port, as the Kafka clients need it; refused at start-up, not at first send. */
+const brokers = list.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const match = HOST_PORT.exec(entry);
+    if (!match || !validPort(match[2])) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${entry.slice(0, 100)}" is not host:port with a port from 1 to 65535, ` +
+          "such as kafka-1.internal:9092",
+      });
+    }
+  }
+});
+
+/**
+ * A postgres:// URL that postgres.js can read, every host with a port from 1 to 65535 when one is
+ * given. The message quotes the URL with its password masked.
+ */
+const databaseUrl = z.string().superRefine((url, ctx) => {
+  const problem = `must be a postgres:// URL with a host and a port from 1 to 65535, such as ` +
+    `postgres://ingest@db.internal:5432/ingest (got "${redactSecrets(url).slice(0, 200)}")`;
+  const authority = /^postgres(?:ql)?:\/\/([^/?#]*)/.exec(url)?.[1];
+  // postgres.js reads several hosts from one URL ("a:5432,b:5432") and parses it with the first.
+  const hosts = authority?.slice(authority.lastIndexOf("@") + 1).split(",") ?? [];
+  const ok = authority !== undefined && hosts.every((host) => {
+    const port = /:(\d*)$/.exec(host)?.[1];
+    return host.length > 0 && (port === undefined || (port !== "" && validPort(port)));
+  }) && URL.canParse(url.replace(authority, authority.split(",")[0]));
+  if (!ok) ctx.addIssue({ code: "custom", message: problem });
+});
 /** Settings that may change on a running service (SIGHUP re-reads CONFIG_FILE). */
 export const TunablesSchema = z.object({
   BATCH_CHUNK_SIZE: int(1, 10_000, 500),
@@ -41,7 +75,7 @@ export const ConfigSchema = z.object({
   APP_ENV: z.enum(["development", "production"]).default("development"),
   HOST: z.string().default("127.0.0.1"),
   PORT: int(0, 65_535, 8080),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  DATABASE_URL: databaseUrl.optional(),
   DATA_DIR: z.string().default("./data"),
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier")
     .default(
@@ -60,7 +94,9 @@ export const ConfigSchema = z.object({
   BATCH_CHUNK_CONCURRENCY: int(1, 64, 2),
   BATCH_QUEUE_MAX: int(0, 100_000, 256),
   BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
-  KAFKA_BROKERS: list,
+  BATCH_READ_TIMEOUT_MS: ms(100, 3_600_000, 30_000),
+  BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  KAFKA_BROKERS: brokers,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name")
     .default(
       "executions",
@@ -82,7 +118,16 @@ export const ConfigSchema = z.object({
   ADMIN_API_KEYS: list,
   SHUTDOWN_TIMEOUT_MS: ms(0, 600_000, 10_000),
   CONFIG_FILE: z.string().optional(),
-}).extend(TunablesSchema.shape);
+}).extend(TunablesSchema.shape).superRefine((config, ctx) => {
+  if (config.BATCH_BYTES_IN_FLIGHT < config.BATCH_MAX_BYTES) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["BATCH_BYTES_IN_FLIGHT"],
+      message: `must be at least BATCH_MAX_BYTES (${config.BATCH_MAX_BYTES}), or a body of ` +
+        "the largest allowed size could never be read",
+    });
+  }
+});
 
 /** The parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;

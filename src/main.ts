@@ -10,16 +10,17 @@ import {
   type Tunables,
   TunablesSchema,
 } from "./config.ts";
-import { createDb, type DbOptions } from "./db/client.ts";
+import { createDb, type DbOptions, pinSession } from "./db/client.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
-import { migrate, pendingMigrations } from "./db/migrate.ts";
+import { migrate } from "./db/migrate.ts";
 import { createOutboxStore } from "./db/outbox_store.ts";
 import { createIngestor } from "./domain/ingest.ts";
 import { createLimiter } from "./domain/limiter.ts";
 import type { EventProducer, EventSink } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
 import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
-import type { ReadinessReport } from "./http/ops_routes.ts";
+import { createByteBudget } from "./http/byte_budget.ts";
+import { createReadiness } from "./http/readiness.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
@@ -32,6 +33,7 @@ import {
   type PublishingSettings,
 } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
+import { safeMessage } from "./redact.ts";
 
 /** Options for tests and tools that start the service in-process. */
 export interface StartOptions {
@@ -120,6 +122,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
   let tunables = tunablesOf(config);
   let shuttingDown = false;
+  let stopping: Promise<void> | undefined;
 
   if (
     config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
@@ -149,11 +152,17 @@ export async function startService(config: Config, options: StartOptions = {}) {
   }
   const db = createDb({ ...dbOptions(config, embedded), onQuery: options.onQuery });
   try {
-    // A first query without array parameters avoids porsager/postgres#789 on a new pool.
-    await db.sql`select 1`;
+    // A first query without array parameters avoids porsager/postgres#789 on a new pool; it is
+    // also the one bounded by the connect timeout, naming the host when the server misbehaves.
+    await db.ping();
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  try {
+    // The embedded server ignores connection parameters; its one shared session keeps these.
+    if (embedded) await pinSession(db);
     const applied = await migrate(db.sql, config.DB_SCHEMA);
-    // The embedded server ignores connection parameters; its one shared session keeps this setting.
-    if (embedded) await db.sql.unsafe(`set search_path to "${config.DB_SCHEMA}"`);
     logger.info(
       { schema: config.DB_SCHEMA, applied },
       applied.length ? "Migrations applied" : "Schema is current",
@@ -162,9 +171,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     await db.close(1).catch(() => {});
     await embedded?.stop();
     throw new Error(
-      `Cannot start: PostgreSQL is not reachable or the schema cannot be migrated (${
-        (error as Error).message
-      })`,
+      `Cannot start: the schema cannot be migrated (${safeMessage(error)})`,
       { cause: error },
     );
   }
@@ -252,23 +259,15 @@ export async function startService(config: Config, options: StartOptions = {}) {
     timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
   });
 
-  async function readiness(): Promise<ReadinessReport> {
-    const report: ReadinessReport = {
-      ready: false,
-      database: { status: "down", migrations: "unknown" },
-      kafka: { status: publishing?.status().kafka ?? "disabled" },
-      shuttingDown,
-    };
-    try {
-      const pending = await db.run((sql) => pendingMigrations(sql, config.DB_SCHEMA));
-      report.database = { status: "up", migrations: pending.length ? "pending" : "applied" };
-      report.outbox = await outbox.stats();
-    } catch {
-      // Reported as down below.
-    }
-    report.ready = !shuttingDown && report.database.migrations === "applied";
-    return report;
-  }
+  const readiness = createReadiness({
+    ping: () => db.run(async (sql) => void await sql`select 1`),
+    kafkaStatus: () => publishing?.status().kafka ?? "disabled",
+    shuttingDown: () => shuttingDown,
+  });
+  const bodies = {
+    budget: createByteBudget(config.BATCH_BYTES_IN_FLIGHT),
+    shuttingDown: () => shuttingDown,
+  };
 
   const app = createApp({
     executions: {
@@ -276,9 +275,11 @@ export async function startService(config: Config, options: StartOptions = {}) {
       getExecution: store.getExecution,
       getBatch: store.getBatch,
       batchLimiter,
+      bodies,
       limits: () => ({
         maxItems: config.BATCH_MAX_ITEMS,
         maxBytes: config.BATCH_MAX_BYTES,
+        readTimeoutMs: config.BATCH_READ_TIMEOUT_MS,
         chunkSize: tunables.BATCH_CHUNK_SIZE,
         // The embedded server has one connection: chunks side by side would only queue.
         chunkConcurrency: embedded ? 1 : config.BATCH_CHUNK_CONCURRENCY,
@@ -327,21 +328,49 @@ export async function startService(config: Config, options: StartOptions = {}) {
           : "Configuration reloaded; nothing changed",
       );
     },
-    /** Stops accepting, finishes in-flight requests, flushes what it can, closes every client. */
-    async stop() {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      const began = performance.now();
-      logger.info({}, "Shutting down: no new connections; finishing requests in flight");
-      await server?.shutdown();
-      const deadline = Math.max(0, config.SHUTDOWN_TIMEOUT_MS - (performance.now() - began));
-      await publishing?.stop(deadline);
-      await db.close(5);
-      await embedded?.stop();
-      logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");
-      logger.flush();
+    /**
+     * Stops accepting, finishes in-flight requests, flushes what it can, closes every client, all
+     * within SHUTDOWN_TIMEOUT_MS. Calling it again joins the shutdown already under way.
+     */
+    stop(): Promise<void> {
+      stopping ??= shutDown();
+      return stopping;
     },
   };
+
+  async function shutDown() {
+    shuttingDown = true;
+    const began = performance.now();
+    const left = () => Math.max(0, config.SHUTDOWN_TIMEOUT_MS - (performance.now() - began));
+    logger.info({}, "Shutting down: no new connections; finishing requests in flight");
+    // Deno's graceful shutdown stops reading request bodies at once (those uploads are answered
+    // 503 UPLOAD_INTERRUPTED) but waits for a client that keeps its connection open: that wait
+    // ends at the deadline, and the connection with the process. (Aborting Deno.serve's signal
+    // once shutdown() began throws BadResource in Deno 2.9, so it cannot cut them here.)
+    if (server && !await within(server.shutdown(), left())) {
+      logger.warn(
+        {},
+        "Connections still open at the shutdown deadline; they close as the process exits",
+      );
+    }
+    await publishing?.stop(left());
+    // A query still running past the deadline is cut rather than waited for.
+    await db.close(Math.ceil(left() / 1000));
+    await embedded?.stop();
+    logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");
+    logger.flush();
+  }
+}
+
+/** True when `work` settled within `ms`; false (leaving it to run on) when the time ran out. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function runMain() {
@@ -354,7 +383,7 @@ async function runMain() {
     config = base.CONFIG_FILE ? { ...base, ...(await readTunables(base, base.CONFIG_FILE)) } : base;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
+    console.error(safeMessage(error));
     Deno.exit(2);
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
@@ -364,12 +393,23 @@ async function runMain() {
     const listener = bindListener({ hostname: config.HOST, port: config.PORT });
     service = await startService(config, { logger, listener });
   } catch (error) {
-    logger.fatal({ problem: (error as Error).message }, "Cannot start");
+    logger.fatal({ problem: safeMessage(error) }, "Cannot start");
     logger.flush();
     Deno.exit(error instanceof ConfigError ? 2 : 1);
   }
+  // Ctrl-C in a terminal reaches both `deno task` and the service, so signals come in pairs:
+  // a second one joins the shutdown under way instead of cutting it short.
+  let exiting = false;
   const stop = async (signal: string) => {
-    logger.info({ signal }, "Signal received");
+    logger.info({ signal, alreadyShuttingDown: exiting }, "Signal received");
+    if (exiting) return;
+    exiting = true;
+    // Every step of stop() has its deadline; this is the guard should one of them not keep it.
+    setTimeout(() => {
+      logger.error({}, "Shutdown overran SHUTDOWN_TIMEOUT_MS; exiting now");
+      logger.flush();
+      Deno.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 5000);
     await service.stop();
     Deno.exit(0);
   };
@@ -384,7 +424,7 @@ async function runMain() {
       service.reload(await readTunables(base, base.CONFIG_FILE));
     } catch (error) {
       logger.error(
-        { file: base.CONFIG_FILE, problem: (error as Error).message },
+        { file: base.CONFIG_FILE, problem: safeMessage(error) },
         "Cannot reload the configuration; keeping the current one",
       );
     }

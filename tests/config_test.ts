@@ -97,6 +97,15 @@ Deno.test("loadConfig names the variable whose value is invalid", async (t) => {
     ["LOG_LEVEL", "loud"],
     ["KAFKA_TOPIC", "bad topic"],
     ["PUBLISH_RETRY_JITTER", "1.5"],
+    ["DATABASE_URL", "postgres://u:pw@127.0.0.1:99999/db"],
+    ["DATABASE_URL", "postgres://u:pw@/db"],
+    ["DATABASE_URL", "postgres://host:port/db"],
+    ["KAFKA_BROKERS", "nohost"],
+    ["KAFKA_BROKERS", "a:9092,b"],
+    ["KAFKA_BROKERS", ":9092"],
+    ["KAFKA_BROKERS", "host:0"],
+    ["BATCH_READ_TIMEOUT_MS", "10"],
+    ["BATCH_BYTES_IN_FLIGHT", "1048576"],
   ];
   for (const [name, value] of cases) {
     await t.step(`${name}=${value}`, () => {
@@ -109,6 +118,44 @@ Deno.test("loadConfig names the variable whose value is invalid", async (t) => {
   await t.step("the error's message lists the variable too", () => {
     assert.throws(() => loadConfig({ PORT: "eighty" }), /Invalid configuration:\n {2}- PORT: /);
   });
+});
+
+Deno.test("loadConfig accepts the URLs and broker lists the clients read", () => {
+  for (
+    const url of [
+      "postgres://u:pw@db:5432/app",
+      "postgresql://db/app",
+      "postgres://u:p@ss@[::1]:5432/app?sslmode=require",
+      "postgres://u:pw@db-1:5432,db-2:5433/app",
+    ]
+  ) assert.equal(loadConfig({ DATABASE_URL: url }).DATABASE_URL, url);
+  assert.deepEqual(
+    loadConfig({ KAFKA_BROKERS: "kafka-1.internal:9092, 10.0.0.7:19092,[::1]:9092" }).KAFKA_BROKERS,
+    ["kafka-1.internal:9092", "10.0.0.7:19092", "[::1]:9092"],
+  );
+});
+
+Deno.test("a bad DATABASE_URL is quoted with its password masked", () => {
+  const [problem] = problemsOf(() =>
+    loadConfig({ DATABASE_URL: "postgres://u:s3cr3tpw@127.0.0.1:99999/db" })
+  );
+  assert.match(problem, /"postgres:\/\/u:\*\*\*@127\.0\.0\.1:99999\/db"/);
+  assert.ok(!problem.includes("s3cr3tpw"));
+});
+
+Deno.test("BATCH_BYTES_IN_FLIGHT defaults to 32 MiB and must hold at least one body of BATCH_MAX_BYTES", () => {
+  const config = loadConfig({});
+  assert.deepEqual(
+    [config.BATCH_BYTES_IN_FLIGHT, config.BATCH_READ_TIMEOUT_MS],
+    [32 * 1024 * 1024, 30_000],
+  );
+  const [problem] = problemsOf(() => loadConfig({ BATCH_MAX_BYTES: String(64 * 1024 * 1024) }));
+  assert.match(problem, /^BATCH_BYTES_IN_FLIGHT: must be at least BATCH_MAX_BYTES \(67108864\)/);
+  const both = loadConfig({
+    BATCH_MAX_BYTES: String(64 * 1024 * 1024),
+    BATCH_BYTES_IN_FLIGHT: String(64 * 1024 * 1024),
+  });
+  assert.equal(both.BATCH_BYTES_IN_FLIGHT, 64 * 1024 * 1024);
 });
 
 Deno.test("loadConfig names every bad variable at once, not just the first", () => {

@@ -1,7 +1,14 @@
 // The one postgres.js pool, behind a limiter that bounds waiting and maps failures to StorageError.
 import postgres, { type Sql } from "postgres";
 import { createLimiter, type Limiter } from "../domain/limiter.ts";
+import { redactSecrets } from "../redact.ts";
 import { toStorageError } from "./pg_errors.ts";
+import { parseTimestamp, serializeTimestamp } from "./timestamp.ts";
+
+// Every session runs in UTC with ISO dates, whatever the server's or the database's defaults: the
+// timestamp parser then only ever reads "+00", and a read never depends on the database's zone.
+const SESSION = { TimeZone: "UTC", DateStyle: "ISO, MDY" } as const;
+const TIMESTAMP_OIDS = [1114, 1184];
 
 /** Options of createDb; config.ts supplies them from the environment. */
 export interface DbOptions {
@@ -36,6 +43,12 @@ export interface Db {
   readonly poolMax: number;
   /** Runs one unit of work on the pool; failures come out as StorageError. */
   run<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * The first round trip of a new pool, within the connect timeout plus one second. postgres.js
+   * retries without end, and without a log line, a server that reads the start-up message and
+   * hangs up; past the deadline this rejects with an error naming the host (never the password).
+   */
+  ping(): Promise<void>;
   /** Closes the pool, waiting up to `timeoutSeconds` for running queries. */
   close(timeoutSeconds?: number): Promise<void>;
 }
@@ -45,24 +58,42 @@ export function createDb(options: DbOptions): Db {
   const schema = options.schema ?? "public";
   const poolMax = options.poolMax ?? 10;
   const onQuery = options.onQuery;
-  const sql = postgres(options.url, {
-    max: poolMax,
-    idle_timeout: options.idleTimeoutSeconds ?? 30,
-    max_lifetime: options.maxLifetimeSeconds ?? 1800,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    connection: {
-      application_name: "execution-ingest",
-      search_path: schema,
-      statement_timeout: options.statementTimeoutMs ?? 30_000,
-    },
-    // Server notices (such as "relation already exists, skipping") are not worth a log line.
-    onnotice: () => {},
-    debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
-  });
+  const connectTimeoutSeconds = options.connectTimeoutSeconds ?? 5;
+  let sql: Sql;
+  try {
+    sql = postgres(options.url, {
+      max: poolMax,
+      idle_timeout: options.idleTimeoutSeconds ?? 30,
+      max_lifetime: options.maxLifetimeSeconds ?? 1800,
+      connect_timeout: connectTimeoutSeconds,
+      connection: {
+        application_name: "execution-ingest",
+        search_path: schema,
+        statement_timeout: options.statementTimeoutMs ?? 30_000,
+        ...SESSION,
+      },
+      // Timestamps come back as exact ISO strings: `new Date(text)` reads year 0050 as 1950 and
+      // cannot read offsets with seconds at all.
+      types: {
+        timestamp: {
+          to: 1184,
+          from: TIMESTAMP_OIDS,
+          serialize: serializeTimestamp,
+          parse: parseTimestamp,
+        },
+      },
+      // Server notices (such as "relation already exists, skipping") are not worth a log line.
+      onnotice: () => {},
+      debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
+    });
+  } catch (error) {
+    // postgres.js quotes the whole URL, password included, when it cannot parse it.
+    throw new Error(`Cannot use DATABASE_URL: ${redactSecrets((error as Error).message)}`);
+  }
+  const target = describeTarget(options.url);
   // postgres.js can wait forever on a server that accepts a connection and then drops it during
   // start-up (seen with a dying proxy); past this deadline the caller gets "unavailable" instead.
-  const deadlineMs = (options.statementTimeoutMs ?? 30_000) +
-    (options.connectTimeoutSeconds ?? 5) * 1000 + 1000;
+  const deadlineMs = (options.statementTimeoutMs ?? 30_000) + connectTimeoutSeconds * 1000 + 1000;
   const limiter = createLimiter({
     concurrency: poolMax,
     queueMax: options.queueMax ?? 1000,
@@ -80,8 +111,41 @@ export function createDb(options: DbOptions): Db {
         throw toStorageError(error);
       }
     },
+    async ping() {
+      const ms = connectTimeoutSeconds * 1000 + 1000;
+      try {
+        await withDeadline(sql`select 1`, ms);
+      } catch (error) {
+        // Stop the reconnect loop a server that hangs up during start-up keeps going.
+        await sql.end({ timeout: 0 }).catch(() => {});
+        const why = error instanceof DeadlineError
+          ? `no session within ${ms} ms (the server accepts connections but does not complete the start-up)`
+          : redactSecrets((error as Error).message);
+        throw new Error(`Cannot connect to PostgreSQL at ${target}: ${why}`, { cause: error });
+      }
+    },
     close: (timeoutSeconds = 5) => sql.end({ timeout: timeoutSeconds }),
   };
+}
+
+/** `host:port, database "db" as user "u"` from a database URL, for messages; never the password. */
+export function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const port = parsed.port || "5432";
+    const user = parsed.username ? ` as user "${decodeURIComponent(parsed.username)}"` : "";
+    return `${parsed.hostname}:${port}, database "${parsed.pathname.slice(1)}"${user}`;
+  } catch {
+    return redactSecrets(url);
+  }
+}
+
+/** Pins the session settings on a server that ignores start-up parameters (the embedded one). */
+export async function pinSession(db: Db): Promise<void> {
+  await db.sql.unsafe(`set search_path to "${db.schema}"`);
+  for (const [name, value] of Object.entries(SESSION)) {
+    await db.sql.unsafe(`set ${name} to '${value}'`);
+  }
 }
 
 /** Thrown when a unit of work outlives its deadline. */

@@ -2,7 +2,7 @@
 import type { ClaimedChunk, DeadLetterInput, OutboxPort } from "../domain/ports.ts";
 import type { StoredExecution } from "../domain/execution.ts";
 import type { Db } from "./client.ts";
-import { iso, rowToExecution } from "./execution_store.ts";
+import { rowToExecution } from "./execution_store.ts";
 import type { TransactionSql } from "postgres";
 
 /** One dead letter, as an operator sees it (no payload: that is in GET /v1/executions/{id}). */
@@ -149,8 +149,8 @@ export function createOutboxStore(db: Db) {
         batchId: row.batch_id,
         attempts: row.attempts,
         lastError: row.last_error,
-        createdAt: iso(row.created_at),
-        failedAt: iso(row.failed_at),
+        createdAt: row.created_at as string,
+        failedAt: row.failed_at as string,
       }));
     });
   }

@@ -21,6 +21,8 @@ export const ApiErrorCode = {
   ITEMS_REJECTED: "ITEMS_REJECTED",
   STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
   SERVICE_SATURATED: "SERVICE_SATURATED",
+  BODY_READ_TIMEOUT: "BODY_READ_TIMEOUT",
+  UPLOAD_INTERRUPTED: "UPLOAD_INTERRUPTED",
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
@@ -31,7 +33,7 @@ export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode];
 /** An error that maps to one HTTP response with the JSON error envelope. */
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 415 | 422 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 408 | 413 | 415 | 422 | 500 | 503,
     readonly code: ApiErrorCode,
     message: string,
     readonly options: { retryAfterSeconds?: number; cause?: unknown } = {},

@@ -24,6 +24,11 @@ const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f]/;
 // deno-lint-ignore no-control-regex -- matching control characters is the point
 const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+// JSON can carry half a UTF-16 surrogate pair ("\ud800"), which UTF-8 cannot: PostgreSQL refuses
+// it in jsonb and text would silently turn it into U+FFFD, so it is refused before any SQL.
+const LONE_SURROGATE =
+  "must not contain a lone UTF-16 surrogate (an unpaired \\ud800 to \\udfff escape)";
+
 function text(max: number, { min = 0, multiLine = false } = {}) {
   const control = multiLine ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE;
   let schema = z.string().max(max, `must be at most ${max} characters`);
@@ -32,13 +37,15 @@ function text(max: number, { min = 0, multiLine = false } = {}) {
     message: multiLine
       ? "must not contain control characters such as NUL (tab, CR and LF are allowed)"
       : "must not contain control characters such as NUL, tab or line breaks",
-  });
+  }).refine((value) => value.isWellFormed(), { message: LONE_SURROGATE });
 }
 
-// PostgreSQL has no year 0, so an RFC 3339 timestamp in year 0000 (in UTC) would fail at insert
-// time. Only a string that starts in year 0000 or on 0001-01-01 can be that early, so the
-// common case needs no date parsing.
+// Stored instants stay within years 0001 to 9999 in UTC: PostgreSQL has no year 0, and an ISO
+// string (what reads and events carry) has four digits of year. Only a string that starts in
+// year 0000, on 0001-01-01 or on 9999-12-31 can fall outside in UTC, so the common case needs no
+// date parsing.
 const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
 const timestamp = z.iso.datetime({
   offset: true,
   message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
@@ -46,9 +53,12 @@ const timestamp = z.iso.datetime({
   (value) =>
     !value.startsWith("0000-") && !(value.startsWith("0001-01-01") && Date.parse(value) < EARLIEST),
   { message: "must be in year 0001 or later" },
+).refine(
+  (value) => !(value.startsWith("9999-12-31") && Date.parse(value) > LATEST),
+  { message: "must be in year 9999 or earlier in UTC" },
 );
 
-/** Walks a JSON value without recursion and reports the first limit it breaks, if any. */
+/** Walks a JSON value without recursion and reports the first rule or limit it breaks, if any. */
 export function checkAttributes(value: Record<string, unknown>): string | undefined {
   const tooLarge = `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
   // Bounds of the serialised size, kept without serialising: UTF-8 never takes fewer bytes than
@@ -61,6 +71,7 @@ export function checkAttributes(value: Record<string, unknown>): string | undefi
     const [node, depth] = stack.pop()!;
     if (typeof node === "string") {
       if (node.includes("\u0000")) return "must not contain NUL characters";
+      if (!node.isWellFormed()) return LONE_SURROGATE;
       atLeast += node.length + 2;
       atMost += 6 * node.length + 3;
     } else if (node !== null && typeof node === "object") {
@@ -75,12 +86,19 @@ export function checkAttributes(value: Record<string, unknown>): string | undefi
         atMost += 2;
         for (const [key, child] of Object.entries(node)) {
           if (key.includes("\u0000")) return "must not contain NUL characters";
+          if (!key.isWellFormed()) return LONE_SURROGATE;
+          // A JavaScript object cannot hold "__proto__" as a plain key (assigning it sets the
+          // prototype), so any JavaScript consumer would silently lose it: refused, not dropped.
+          if (key === "__proto__") return 'must not use "__proto__" as a key';
           atLeast += key.length + 3;
           atMost += 6 * key.length + 4;
           stack.push([child, depth + 1]);
         }
       }
     } else {
+      if (typeof node === "number" && !Number.isFinite(node)) {
+        return "must not hold a number beyond the range of a double, such as 1e400";
+      }
       atLeast += 1;
       atMost += typeof node === "number" ? String(node).length + 1 : 6;
     }
@@ -107,18 +125,23 @@ export const ExecutionInputSchema = z.strictObject({
     "RFC 3339 timestamp with offset; stored with millisecond precision.",
   ),
   finishedAt: timestamp.optional().describe("Not before startedAt."),
-  durationMs: z.number().int("must be an integer").min(0, "must be at least 0").max(
-    2147483647,
-    "must be at most 2147483647",
-  ).optional(),
+  durationMs: z.number({ message: "must be a number (a finite one)" }).int("must be an integer")
+    .min(0, "must be at least 0").max(
+      2147483647,
+      "must be at most 2147483647",
+    ).optional(),
   cycleKey: text(255).optional(),
   environment: text(100).optional(),
   executedBy: text(255).optional().describe("Personal data: never logged."),
   comment: text(4000, { multiLine: true }).optional().describe("May be sensitive: never logged."),
-  attributes: z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-    const problem = checkAttributes(value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  }).optional().describe(
+  // Checked as parsed from JSON, before z.record copies it: the copy would lose a "__proto__" key.
+  attributes: z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const problem = checkAttributes(value as Record<string, unknown>);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }
+    return value;
+  }, z.record(z.string(), z.unknown())).optional().describe(
     `Free-form JSON object, at most ${ATTRIBUTES_MAX_BYTES} bytes serialised.`,
   ),
 }).superRefine((value, ctx) => {

@@ -41,8 +41,8 @@ export interface IngestDeps {
   sink: EventSink;
   /** Time-ordered ids (UUIDv7) for batches and for items sent without one. */
   newId: () => string;
-  /** Current time as an ISO string. */
-  now?: () => string;
+  /** A monotonic clock in milliseconds, for the batch's duration. @default performance.now */
+  monotonicMs?: () => number;
 }
 
 /** Options read at the start of each batch (they may change at run time). */
@@ -51,18 +51,42 @@ export interface IngestOptions {
   chunkSize: number;
   /** Chunks of one batch stored at once. @default 1 */
   chunkConcurrency?: number;
+  /**
+   * Most extra insert statements one batch may spend isolating the items the database refuses
+   * (a refused chunk is halved until only the culprits fail). Once they are spent, a refused
+   * group fails whole with STORAGE_FAILED, so a batch of refused items costs its chunks plus
+   * this, not twice its items. @default 32
+   */
+  maxSplitStatements?: number;
+}
+
+/** The default of IngestOptions.maxSplitStatements. */
+export const MAX_SPLIT_STATEMENTS = 32;
+
+type Pending = { index: number; record: ExecutionRecord };
+
+/** One batch in progress: where verdicts go and how many split statements are left. */
+interface BatchRun {
+  batchId: string;
+  verdicts: ItemVerdict[];
+  splitsLeft: number;
 }
 
 /** Creates the batch ingestor. */
 export function createIngestor(deps: IngestDeps) {
-  const now = deps.now ?? (() => new Date().toISOString());
+  const monotonicMs = deps.monotonicMs ?? (() => performance.now());
 
   /** Validates, stores and judges every item of one batch. Storage problems become item verdicts. */
   async function ingest(items: readonly unknown[], options: IngestOptions): Promise<BatchResult> {
+    const began = monotonicMs();
     const batchId = deps.newId();
-    const receivedAt = now();
     const verdicts: ItemVerdict[] = new Array(items.length);
-    const pending: Array<{ index: number; record: ExecutionRecord }> = [];
+    const run: BatchRun = {
+      batchId,
+      verdicts,
+      splitsLeft: options.maxSplitStatements ?? MAX_SPLIT_STATEMENTS,
+    };
+    const pending: Pending[] = [];
     const firstIndexOfId = new Map<string, number>();
 
     items.forEach((raw, index) => {
@@ -94,7 +118,7 @@ export function createIngestor(deps: IngestDeps) {
     });
 
     const chunkSize = Math.max(1, Math.floor(options.chunkSize));
-    const chunks: Array<Array<{ index: number; record: ExecutionRecord }>> = [];
+    const chunks: Pending[][] = [];
     for (let start = 0; start < pending.length; start += chunkSize) {
       chunks.push(pending.slice(start, start + chunkSize));
     }
@@ -109,7 +133,7 @@ export function createIngestor(deps: IngestDeps) {
           for (const item of chunk) verdicts[item.index] = unavailableVerdict(item, unavailable);
           continue;
         }
-        unavailable = (await storeChunk(batchId, chunk, verdicts)) ?? unavailable;
+        unavailable = (await storeChunk(run, chunk)) ?? unavailable;
       }
     };
     const lanes = Math.max(1, Math.min(options.chunkConcurrency ?? 1, chunks.length));
@@ -122,16 +146,22 @@ export function createIngestor(deps: IngestDeps) {
       else failed++;
     }
     const result = { batchId, total: items.length, created, duplicates, failed, items: verdicts };
-    if (created + duplicates > 0) await saveSummary({ ...result, receivedAt });
+    if (created + duplicates > 0) {
+      await saveSummary({
+        batchId,
+        total: result.total,
+        created,
+        duplicates,
+        failed,
+        durationMs: monotonicMs() - began,
+      });
+    }
     return result;
   }
 
   /** Stores one chunk; splits it when the database rejects it; returns the error that stops the batch. */
-  async function storeChunk(
-    batchId: string,
-    chunk: Array<{ index: number; record: ExecutionRecord }>,
-    verdicts: ItemVerdict[],
-  ): Promise<StorageError | undefined> {
+  async function storeChunk(run: BatchRun, chunk: Pending[]): Promise<StorageError | undefined> {
+    const { batchId, verdicts } = run;
     let inserted: InsertedChunk;
     try {
       inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record));
@@ -149,21 +179,33 @@ export function createIngestor(deps: IngestDeps) {
         });
         return undefined;
       }
+      if (run.splitsLeft < 2) {
+        for (const item of chunk) {
+          verdicts[item.index] = fail(item.index, item.record.id, {
+            code: ItemErrorCode.STORAGE_FAILED,
+            message: `Cannot store execution "${item.record.id}": the database refused the ` +
+              `group of ${chunk.length} executions holding it (${error.message}); too many ` +
+              `executions of this batch were refused to tell which, so none of the group was stored`,
+          });
+        }
+        return undefined;
+      }
       // Bisect: the halves are retried on their own, so only the culprits end up failed.
+      run.splitsLeft -= 2;
       const middle = Math.ceil(chunk.length / 2);
-      const stop = await storeChunk(batchId, chunk.slice(0, middle), verdicts);
+      const stop = await storeChunk(run, chunk.slice(0, middle));
       if (stop) {
         for (const item of chunk.slice(middle)) {
           verdicts[item.index] = unavailableVerdict(item, stop);
         }
         return stop;
       }
-      return await storeChunk(batchId, chunk.slice(middle), verdicts);
+      return await storeChunk(run, chunk.slice(middle));
     }
 
     const createdAt = new Map(inserted.inserted.map((row) => [row.id, row.createdAt]));
     const stored: StoredExecution[] = [];
-    const skipped: Array<{ index: number; record: ExecutionRecord }> = [];
+    const skipped: Pending[] = [];
     for (const item of chunk) {
       const at = createdAt.get(item.record.id);
       if (at === undefined) {
@@ -182,7 +224,7 @@ export function createIngestor(deps: IngestDeps) {
 
   /** Items the insert skipped are already stored: the same content is a duplicate, other content a conflict. */
   async function judgeSkipped(
-    skipped: Array<{ index: number; record: ExecutionRecord }>,
+    skipped: Pending[],
     verdicts: ItemVerdict[],
   ): Promise<StorageError | undefined> {
     let found: Map<string, ExecutionRecord>;
@@ -222,10 +264,7 @@ function fail(index: number, id: string | null, error: ItemError): ItemVerdict {
   return { index, id, status: "failed", error };
 }
 
-function unavailableVerdict(
-  item: { index: number; record: ExecutionRecord },
-  error: StorageError,
-): ItemVerdict {
+function unavailableVerdict(item: Pending, error: StorageError): ItemVerdict {
   return fail(item.index, item.record.id, {
     code: ItemErrorCode.STORAGE_UNAVAILABLE,
     message: `Cannot store execution "${item.record.id}" now: ${error.message}; retry later`,

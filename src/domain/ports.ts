@@ -1,18 +1,27 @@
 // The ports the core talks through; adapters in db/ and publish/ implement them.
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
 
-/** Counts of one batch, as kept for `GET /v1/batches/{batchId}`. */
-export interface BatchSummary {
+/** Counts of one batch. */
+export interface BatchCounts {
   batchId: string;
   total: number;
   created: number;
   duplicates: number;
   failed: number;
-  receivedAt: string;
+}
+
+/** A finished batch as the ingestor records it for `GET /v1/batches/{batchId}`. */
+export interface BatchSummary extends BatchCounts {
+  /**
+   * How long the batch took, in milliseconds of the monotonic clock; the store puts both of its
+   * instants on one clock (received = completed minus this).
+   */
+  durationMs: number;
 }
 
 /** A stored batch's counts and where its events stand, as `GET /v1/batches/{batchId}` shows them. */
-export interface BatchStatus extends BatchSummary {
+export interface BatchStatus extends BatchCounts {
+  receivedAt: string;
   completedAt: string;
   events: { published: number; pending: number; failed: number };
 }

@@ -84,6 +84,7 @@ export const ApiErrorSchema = z.strictObject({
     UNAUTHORIZED: ["401", "No API key, or one that is not configured."],
     FORBIDDEN: ["403", "A user key on an admin route."],
     NOT_FOUND: ["404", "No such route, execution or batch."],
+    BODY_READ_TIMEOUT: ["408", "The body did not arrive within BATCH_READ_TIMEOUT_MS."],
     TOO_MANY_ITEMS: ["413", "More than BATCH_MAX_ITEMS executions or testcases; split the batch."],
     PAYLOAD_TOO_LARGE: ["413", "A body over BATCH_MAX_BYTES; split the batch."],
     UNSUPPORTED_MEDIA_TYPE: [
@@ -94,7 +95,14 @@ export const ApiErrorSchema = z.strictObject({
     ITEMS_REJECTED: ["422", "Every item failed, not all by validation; see `items[].error`."],
     INTERNAL_ERROR: ["500", "A bug on our side; the request id finds it in the log."],
     STORAGE_UNAVAILABLE: ["503", "The database is unreachable or busy; retry after Retry-After."],
-    SERVICE_SATURATED: ["503", "Too many batches at once; retry after Retry-After."],
+    SERVICE_SATURATED: [
+      "503",
+      "Too many batches, or bytes of bodies, at once; retry after Retry-After.",
+    ],
+    UPLOAD_INTERRUPTED: [
+      "503",
+      "The body stopped arriving (or shutdown cut it); nothing stored; retry after Retry-After.",
+    ],
   })),
   message: z.string(),
   requestId: z.string().describe("The X-Request-Id of the request (yours, if you sent one)."),
@@ -153,7 +161,10 @@ export const HealthSchema = z.strictObject({ status: z.literal("ok") });
 /** The answer to GET /readyz (200 when ready, 503 when not). */
 export const ReadinessSchema = z.strictObject({
   status: z.enum(["ready", "not ready"]),
-  ready: z.boolean().describe("Database reachable, migrations applied, not shutting down."),
+  ready: z.boolean().describe(
+    "Database reachable (asked at most once a second), migrations applied (checked at " +
+      "start-up), not shutting down.",
+  ),
   database: z.strictObject({
     status: z.enum(["up", "down"]),
     migrations: z.enum(["applied", "pending", "unknown"]),
@@ -163,11 +174,6 @@ export const ReadinessSchema = z.strictObject({
       "Kafka being down does not make the service unready: events wait in the outbox.",
     ),
   }),
-  outbox: z.strictObject({
-    pending: count(),
-    failed: count(),
-    oldestPendingSeconds: z.number(),
-  }).optional().describe("Absent when the database is down."),
   shuttingDown: z.boolean(),
 });
 
@@ -343,7 +349,6 @@ export const examples = {
     ready: true,
     database: { status: "up", migrations: "applied" },
     kafka: { status: "up" },
-    outbox: { pending: 0, failed: 0, oldestPendingSeconds: 0 },
     shuttingDown: false,
   },
 } satisfies {

@@ -6,7 +6,7 @@ import type { BatchResult } from "../domain/ingest.ts";
 import { type Limiter, SaturatedError } from "../domain/limiter.ts";
 import type { Logger } from "../domain/ports.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import type { BatchLimits } from "./batch_body.ts";
+import type { BatchLimits, BodyReaderDeps } from "./batch_body.ts";
 import { errorBody } from "./error_mapper.ts";
 
 /** What answering a batch needs. */
@@ -17,6 +17,8 @@ export interface BatchAnswerDeps {
   ): Promise<BatchResult>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
+  /** Bytes of bodies held across requests, and whether shutdown began (see batch_body.ts). */
+  bodies: Omit<BodyReaderDeps, "logger">;
   limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
   metrics: Metrics;
   logger: Logger;
@@ -36,20 +38,23 @@ export function batchStatus(result: BatchResult): 200 | 207 | 422 | 503 {
 }
 
 /**
- * Reads the request's items with `read` (inside a limiter slot), ingests them and answers.
- * `present` turns the result into the body (the JUnit import adds each item's testCaseKey).
+ * Reads the request's items with `read`, then takes a limiter slot, ingests them and answers.
+ * `read` returns the body's bytes it took from the budget; they are given back once the batch is
+ * stored. `present` turns the result into the body (the JUnit import adds each testCaseKey).
  */
 export async function answerBatch<Body extends BatchResult>(
   c: Context,
   deps: BatchAnswerDeps,
-  read: (limits: BatchLimits) => Promise<readonly unknown[]>,
+  read: (limits: BatchLimits) => Promise<{ items: readonly unknown[]; bytes: number }>,
   present: (result: BatchResult) => Body,
 ): Promise<Response> {
   const limits = deps.limits();
+  // The body is read before a slot is taken: a slow client holds bytes of the budget and its
+  // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
+  const { items, bytes } = await read(limits);
   let answer: { result: BatchResult; seconds: number };
   try {
     answer = await deps.batchLimiter.run(async () => {
-      const items = await read(limits);
       const began = performance.now();
       const result = await deps.ingest(items, {
         chunkSize: limits.chunkSize,
@@ -65,6 +70,9 @@ export async function answerBatch<Body extends BatchResult>(
       "The service is busy with other batches; retry later",
       { retryAfterSeconds: RETRY_AFTER_SATURATED },
     );
+  } finally {
+    // The parsed items live as long as the batch: their bytes are held until it is stored.
+    deps.bodies.budget.give(bytes);
   }
   const { result, seconds } = answer;
   deps.metrics.observeBatch(result, seconds);

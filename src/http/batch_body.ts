@@ -1,7 +1,11 @@
-// Reads a batch body within its limits: size enforced while reading, items counted before validation.
+// Reads a batch body within its limits: a deadline, a share of the bytes-in-flight budget, its size
+// and its item count enforced while the bytes arrive, then parsing.
 import type { Context } from "hono";
 import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { UnparseableItem } from "../domain/ingest.ts";
+import type { Logger } from "../domain/ports.ts";
+import type { ByteBudget } from "./byte_budget.ts";
+import { createJsonCounter, createNdjsonCounter } from "./item_counter.ts";
 
 /** Limits of one batch request. */
 export interface BatchLimits {
@@ -9,12 +13,34 @@ export interface BatchLimits {
   maxItems: number;
   /** Most bytes per request body. @default 16777216 */
   maxBytes: number;
+  /** Most milliseconds to receive the whole body. @default 30000 */
+  readTimeoutMs: number;
+}
+
+/** What reading needs besides the limits. */
+export interface BodyReaderDeps {
+  /** Bytes of bodies held across all requests; a body that does not fit is refused with 503. */
+  budget: ByteBudget;
+  /** True once shutdown began: an upload cut then is told so. */
+  shuttingDown: () => boolean;
+  logger: Logger;
+}
+
+/** A body read and parsed; `bytes` stay taken from the budget until the caller gives them back. */
+export interface ReadBatch {
+  items: unknown[];
+  bytes: number;
 }
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl"]);
+const RETRY_AFTER_SECONDS = 2;
 
 /** Reads and parses the body into raw items (NDJSON lines that are not JSON become UnparseableItem). */
-export async function readBatch(c: Context, limits: BatchLimits): Promise<unknown[]> {
+export async function readBatch(
+  c: Context,
+  limits: BatchLimits,
+  deps: BodyReaderDeps,
+): Promise<ReadBatch> {
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const ndjson = NDJSON_TYPES.has(type);
   if (!ndjson && type !== "application/json") {
@@ -26,34 +52,73 @@ export async function readBatch(c: Context, limits: BatchLimits): Promise<unknow
       }": send application/json or application/x-ndjson`,
     );
   }
-  const text = await readText(c, limits.maxBytes);
-  return ndjson ? parseNdjson(text, limits.maxItems) : parseJson(text, limits.maxItems);
+  const counter = ndjson ? createNdjsonCounter() : createJsonCounter();
+  const { bytes, taken } = await readBytes(c, limits, deps, (chunk) => {
+    if (counter.push(chunk) > limits.maxItems) throw tooMany(limits.maxItems);
+  });
+  try {
+    const text = decode(bytes);
+    const items = ndjson ? parseNdjson(text) : parseJson(text, limits.maxItems);
+    return { items, bytes: taken };
+  } catch (error) {
+    deps.budget.give(taken);
+    throw error;
+  }
 }
 
-/** Reads the whole body as UTF-8, refusing it (413) as soon as it passes `maxBytes`. */
-export async function readText(c: Context, maxBytes: number): Promise<string> {
+async function readBytes(
+  c: Context,
+  limits: BatchLimits,
+  deps: BodyReaderDeps,
+  inspect: (chunk: Uint8Array) => void,
+): Promise<{ bytes: Uint8Array; taken: number }> {
+  const { maxBytes } = limits;
   const tooLarge = () =>
     new ApiError(
       413,
       ApiErrorCode.PAYLOAD_TOO_LARGE,
       `Cannot accept a body over ${maxBytes} bytes; split the batch`,
     );
-  const declared = Number(c.req.header("content-length"));
+  const declared = Number(c.req.header("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  // A declared length is taken up front, so a body that cannot fit is refused before it is read.
+  let taken = Number.isFinite(declared) && declared > 0 ? declared : 0;
+  if (taken > 0 && !deps.budget.take(taken)) throw saturated(deps.budget);
   const body = c.req.raw.body;
-  if (!body) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = body.getReader();
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reader = body?.getReader();
+  try {
+    if (!reader) return { bytes: new Uint8Array(0), taken };
+    const deadline = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), limits.readTimeoutMs);
+    });
+    while (true) {
+      let next: ReadableStreamReadResult<Uint8Array> | "timeout";
+      try {
+        next = await Promise.race([reader.read(), deadline]);
+      } catch (error) {
+        throw interruptedUpload(c, deps, size, error);
+      }
+      if (next === "timeout") throw timedOut(limits.readTimeoutMs, size);
+      if (next.done) break;
+      const chunk = next.value;
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLarge();
+      if (size > taken) {
+        if (!deps.budget.take(size - taken)) throw saturated(deps.budget);
+        taken = size;
+      }
+      inspect(chunk);
+      chunks.push(chunk);
     }
-    chunks.push(value);
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    deps.budget.give(taken);
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
@@ -61,14 +126,55 @@ export async function readText(c: Context, maxBytes: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return { bytes, taken };
+}
+
+function saturated(budget: ByteBudget): ApiError {
+  return new ApiError(
+    503,
+    ApiErrorCode.SERVICE_SATURATED,
+    `The service already holds ${budget.inUse} bytes of request bodies (its budget is ${budget.capacity}); retry later`,
+    { retryAfterSeconds: RETRY_AFTER_SECONDS },
+  );
+}
+
+function timedOut(ms: number, size: number): ApiError {
+  return new ApiError(
+    408,
+    ApiErrorCode.BODY_READ_TIMEOUT,
+    `Cannot wait longer for the body: ${size} bytes arrived within ${ms} ms; send it faster or in smaller batches`,
+  );
+}
+
+function interruptedUpload(
+  c: Context,
+  deps: BodyReaderDeps,
+  size: number,
+  cause: unknown,
+): ApiError {
+  const shuttingDown = deps.shuttingDown();
+  // A client that goes away (or a shutdown that cuts it off) is expected, not a fault of ours.
+  deps.logger.info({
+    requestId: c.get("requestId"),
+    bytesRead: size,
+    reason: shuttingDown ? "shutdown" : "client",
+    errorClass: (cause as Error)?.name ?? "Error",
+  }, "Upload interrupted before the body was complete; nothing was stored");
+  return new ApiError(
+    503,
+    ApiErrorCode.UPLOAD_INTERRUPTED,
+    shuttingDown
+      ? "The service is shutting down and stopped reading the body; nothing was stored. Retry the whole batch"
+      : "The body stopped arriving before it was complete; nothing was stored. Retry the whole batch",
+    { retryAfterSeconds: RETRY_AFTER_SECONDS, cause },
+  );
+}
+
+function decode(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new ApiError(
-      400,
-      ApiErrorCode.INVALID_BODY,
-      "Cannot read the body: it is not valid UTF-8",
-    );
+    throw invalid("Cannot read the body: it is not valid UTF-8");
   }
 }
 
@@ -76,11 +182,13 @@ function invalid(message: string): ApiError {
   return new ApiError(400, ApiErrorCode.INVALID_BODY, message);
 }
 
-function tooMany(count: number, maxItems: number): ApiError {
+function tooMany(maxItems: number, count?: number): ApiError {
   return new ApiError(
     413,
     ApiErrorCode.TOO_MANY_ITEMS,
-    `Cannot accept ${count} executions in one batch: the limit is ${maxItems}; split the batch`,
+    count === undefined
+      ? `Cannot accept more than ${maxItems} executions in one batch; split the batch`
+      : `Cannot accept ${count} executions in one batch: the limit is ${maxItems}; split the batch`,
   );
 }
 
@@ -105,27 +213,53 @@ function parseJson(text: string, maxItems: number): unknown[] {
   if (executions.length === 0) {
     throw invalid('The "executions" array is empty: send at least one execution');
   }
-  if (executions.length > maxItems) throw tooMany(executions.length, maxItems);
+  // The counter reads the raw bytes; this is the word of the parser itself.
+  if (executions.length > maxItems) throw tooMany(maxItems, executions.length);
   return executions;
 }
 
-function parseNdjson(text: string, maxItems: number): unknown[] {
-  // Blank lines are skipped, but messages name the line as an editor numbers it.
-  const lines: Array<{ text: string; number: number }> = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trim().length > 0) lines.push({ text: line, number: i + 1 });
-  });
-  if (lines.length === 0) {
-    throw invalid("The NDJSON body has no lines: send one execution per line");
-  }
-  if (lines.length > maxItems) throw tooMany(lines.length, maxItems);
-  return lines.map((line) => {
+// Blank means JSON whitespace only, as the counter that ran while reading judged it.
+const BLANK_LINE = /^[ \t\r]*$/;
+
+function parseNdjson(text: string): unknown[] {
+  // The counter already bounded the lines that hold something; blank ones are skipped without
+  // splitting the text into an array first (a body of newlines would make millions of strings).
+  const items: unknown[] = [];
+  for (let start = 0, number = 1; start < text.length; number++) {
+    const newline = text.indexOf("\n", start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (BLANK_LINE.test(line)) continue;
     try {
-      return JSON.parse(line.text);
+      items.push(JSON.parse(line));
     } catch (error) {
-      return new UnparseableItem(
-        `line ${line.number} is not valid JSON: ${(error as Error).message}`,
+      // Lines are numbered as an editor numbers them, blank ones included.
+      items.push(
+        new UnparseableItem(`line ${number} is not valid JSON: ${(error as Error).message}`),
       );
     }
-  });
+  }
+  if (items.length === 0) {
+    throw invalid("The NDJSON body has no lines: send one execution per line");
+  }
+  return items;
+}
+
+/**
+ * Reads the whole body as UTF-8 text within the same deadline, size and byte budget as a batch
+ * (for bodies parsed elsewhere, such as JUnit XML); `bytes` stay taken until the caller gives them back.
+ */
+export async function readText(
+  c: Context,
+  limits: BatchLimits,
+  deps: BodyReaderDeps,
+): Promise<{ text: string; bytes: number }> {
+  const { bytes, taken } = await readBytes(c, limits, deps, () => {});
+  try {
+    return { text: decode(bytes), bytes: taken };
+  } catch (error) {
+    deps.budget.give(taken);
+    throw error;
+  }
 }

@@ -29,6 +29,8 @@ export function createErrorHandler(logger: Logger) {
       if (error.options.retryAfterSeconds !== undefined) {
         c.header("Retry-After", String(error.options.retryAfterSeconds));
       }
+      // The rest of a body that came too slowly is not worth reading: the connection ends here.
+      if (error.status === 408) c.header("Connection", "close");
       return c.json(errorBody(c, error.code, error.message), error.status);
     }
     if (error instanceof StorageError) {

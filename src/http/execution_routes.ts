@@ -31,7 +31,13 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
 
   app.post(
     "/executions/batch",
-    (c) => answerBatch(c, deps, (limits) => readBatch(c, limits), (result) => result),
+    (c) =>
+      answerBatch(
+        c,
+        deps,
+        (limits) => readBatch(c, limits, { ...deps.bodies, logger: deps.logger }),
+        (result) => result,
+      ),
   );
 
   app.get("/executions/:id", async (c) => {

@@ -81,11 +81,12 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
     const options = readQuery(c);
     let keys: string[] = [];
     const read = async (limits: BatchLimits) => {
-      const text = await readText(c, limits.maxBytes);
+      const { text, bytes } = await readText(c, limits, { ...deps.bodies, logger: deps.logger });
       let cases;
       try {
         cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems }).cases;
       } catch (error) {
+        deps.bodies.budget.give(bytes);
         if (!(error instanceof ReportError)) throw error;
         throw error.kind === "too_many"
           ? new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message)
@@ -94,11 +95,12 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
       keys = cases.map((item) => item.testCaseKey);
       // Ids follow from what the report says, so posting it again stores nothing twice.
       const idOf = createIdAssigner();
-      return cases.map(({ execution, problem }) => {
+      const items = cases.map(({ execution, problem }) => {
         if (problem) return new UnparseableItem(problem.message, problem.path);
         const id = idOf(execution!);
         return id === undefined ? execution : { id, ...execution };
       });
+      return { items, bytes };
     };
     const present = (result: BatchResult): ImportResult => ({
       ...result,

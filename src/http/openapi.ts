@@ -157,9 +157,12 @@ listed on \`ApiError.code\` (request level) and \`ItemError.code\` (item level).
 carries \`X-Request-Id\`.
 
 **Rules the schemas cannot show.** The server also refuses, as validation errors of the item:
-control characters in text fields (tab, CR and LF are allowed in \`comment\`), a \`finishedAt\`
-before \`startedAt\`, a year before 0001, and \`attributes\` over ${ATTRIBUTES_MAX_BYTES} bytes
-serialised or nested deeper than ${ATTRIBUTES_MAX_DEPTH} levels.`;
+control characters in text fields (tab, CR and LF are allowed in \`comment\`), a lone UTF-16
+surrogate (an unpaired \`\\ud800\` to \`\\udfff\` escape) in any text or in \`attributes\`, a
+\`finishedAt\` before \`startedAt\`, an instant before year 0001 or after year 9999 in UTC, and
+\`attributes\` over ${ATTRIBUTES_MAX_BYTES} bytes serialised, nested deeper than
+${ATTRIBUTES_MAX_DEPTH} levels, holding a number beyond the range of a double (such as \`1e400\`)
+or a key \`__proto__\`.`;
 
 /** Builds the OpenAPI 3.1 document. */
 export function createOpenApiDocument() {
@@ -224,10 +227,11 @@ export function createOpenApiDocument() {
                 'The "executions" array is empty: send at least one execution',
               ],
             }),
+            408: shared("BodyTimeout"),
             413: errorResponse("The batch is too large; split it.", {
               tooManyItems: [
                 "TOO_MANY_ITEMS",
-                "Cannot accept 10001 executions in one batch: the limit is 10000; split the batch",
+                "Cannot accept more than 10000 executions in one batch; split the batch",
               ],
               payloadTooLarge: [
                 "PAYLOAD_TOO_LARGE",
@@ -318,6 +322,7 @@ export function createOpenApiDocument() {
                 "Cannot accept a body over 16777216 bytes; split the batch",
               ],
             }),
+            408: shared("BodyTimeout"),
             415: errorResponse("The content type is not XML.", {
               unsupported: [
                 "UNSUPPORTED_MEDIA_TYPE",
@@ -498,8 +503,21 @@ export function createOpenApiDocument() {
               "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
             ],
             saturated: ["SERVICE_SATURATED", "The service is busy with other batches; retry later"],
+            interrupted: [
+              "UPLOAD_INTERRUPTED",
+              "The service is shutting down and stopped reading the body; nothing was stored. Retry the whole batch",
+            ],
           },
           RETRY_AFTER_HEADER,
+        ),
+        BodyTimeout: errorResponse(
+          "The body did not arrive within BATCH_READ_TIMEOUT_MS; the connection is closed.",
+          {
+            slowBody: [
+              "BODY_READ_TIMEOUT",
+              "Cannot wait longer for the body: 1024 bytes arrived within 30000 ms; send it faster or in smaller batches",
+            ],
+          },
         ),
         ReadUnavailable: errorResponse("The database cannot be read now; retry later.", {
           unavailable: [

@@ -7,7 +7,6 @@ export interface ReadinessReport {
   ready: boolean;
   database: { status: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
   kafka: { status: "up" | "down" | "unknown" | "disabled" };
-  outbox?: { pending: number; failed: number; oldestPendingSeconds: number };
   shuttingDown: boolean;
 }
 

@@ -29,6 +29,30 @@ const SECONDS_BUCKETS = [
   30,
 ];
 
+// Label values are bounded: a method is one of these or OTHER (a client may send any token as a
+// method, 4,000 characters long), a status a three-digit code; routes are patterns already.
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+  "TRACE",
+  "CONNECT",
+]);
+
+/** The method as a label value: a standard method as it is, anything else OTHER. */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : "OTHER";
+}
+
+/** The status as a label value: 100 to 599, anything else "other". */
+export function statusLabel(status: number): string {
+  return Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : "other";
+}
+
 /** Creates the registry and the recording functions the other layers call. */
 export function createMetrics(build: BuildInfo) {
   const registry = new Registry();
@@ -149,7 +173,10 @@ export function createMetrics(build: BuildInfo) {
       Object.assign(sources, next);
     },
     observeHttp(method: string, route: string, status: number, seconds: number) {
-      httpDuration.observe({ method, route, status: String(status) }, seconds);
+      httpDuration.observe(
+        { method: methodLabel(method), route, status: statusLabel(status) },
+        seconds,
+      );
     },
     /** Counts an error response by the code of its envelope. */
     observeError(code: ApiErrorCode) {

@@ -19,8 +19,11 @@ export interface PublishingWorkerOptions {
   reportEveryMs?: number;
   /** Milliseconds without a report after which the worker counts as stuck and is replaced. @default 15000 */
   silenceMs?: number;
-  /** Milliseconds a stopping worker gets beyond its own deadline before it is terminated. @default 5000 */
-  stopGraceMs?: number;
+  /**
+   * Milliseconds of a stop's deadline kept back from the worker's own, for handing chunks back
+   * and closing its clients. @default a quarter of the deadline, at most 2000
+   */
+  stopReserveMs?: number;
   /** The worker script (tests swap in one that misbehaves). @default ./publishing_worker_entry.ts */
   workerUrl?: URL;
 }
@@ -103,15 +106,20 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       if (stopping) return;
       stopping = true;
       clearInterval(watchdog);
+      // The worker gets the deadline less a reserve for handing chunks back and closing its
+      // clients; at the deadline itself it is terminated, whatever it is doing (what it held then
+      // comes due again when its lease ends).
+      const reserve = options.stopReserveMs ?? Math.min(2000, Math.floor(deadlineMs / 4));
       let timer: ReturnType<typeof setTimeout> | undefined;
-      // The worker's own deadline, plus time to hand chunks back and close its clients.
       await new Promise<void>((resolve) => {
         onStopped = resolve;
         timer = setTimeout(() => {
           logger.warn({}, "The publishing worker did not stop in time; terminating it");
           resolve();
-        }, deadlineMs + (options.stopGraceMs ?? 5000));
-        worker.postMessage({ type: "stop", deadlineMs } satisfies WorkerRequest);
+        }, deadlineMs);
+        worker.postMessage(
+          { type: "stop", deadlineMs: Math.max(0, deadlineMs - reserve) } satisfies WorkerRequest,
+        );
       });
       clearTimeout(timer);
       worker.terminate();

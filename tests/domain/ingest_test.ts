@@ -2,7 +2,12 @@
 import assert from "node:assert/strict";
 import { StorageError, type StorageFailureKind } from "../../src/domain/errors.ts";
 import type { ExecutionRecord, StoredExecution } from "../../src/domain/execution.ts";
-import { createIngestor, type ItemVerdict, UnparseableItem } from "../../src/domain/ingest.ts";
+import {
+  createIngestor,
+  type ItemVerdict,
+  MAX_SPLIT_STATEMENTS,
+  UnparseableItem,
+} from "../../src/domain/ingest.ts";
 import type { BatchSummary, EventSink, ExecutionRepository } from "../../src/domain/ports.ts";
 import { toRecord, validateExecution } from "../../src/domain/validate.ts";
 
@@ -106,7 +111,11 @@ function setup(options: FakeRepositoryOptions = {}) {
     repository: repo.repository,
     sink: events.sink,
     newId: idSequence(),
-    now: () => "2026-11-28T11:59:59.000Z",
+    // Each reading 250 ms after the one before: a batch reads it at its start and its end.
+    monotonicMs: (() => {
+      let ms = 1000;
+      return () => (ms += 250);
+    })(),
   });
   return { ...repo, ...events, ingest: ingestor.ingest };
 }
@@ -194,6 +203,55 @@ Deno.test("a chunk the database rejects is bisected until only the culprit fails
       [2, 6],
     );
     assert.equal(result.created, 14);
+  });
+});
+
+Deno.test("a batch whose every item is refused costs its chunks plus at most maxSplitStatements inserts", async (t) => {
+  await t.step(
+    "10,000 refused items in chunks of 500: 20 + 32 inserts, every item STORAGE_FAILED",
+    async () => {
+      const items = raws(10_000);
+      const { ingest, inserts, stored } = setup({
+        rejectIds: items.map((item) => item.id as string),
+      });
+      const result = await ingest(items, { chunkSize: 500 });
+      assert.equal(inserts.length, 20 + MAX_SPLIT_STATEMENTS, `${inserts.length} insert calls`);
+      assert.equal(stored.size, 0);
+      assert.equal(result.failed, 10_000);
+      assert.ok(result.items.every((item) => item.error?.code === "STORAGE_FAILED"));
+      const grouped = result.items.filter((item) =>
+        /refused the group of \d+/.test(item.error!.message)
+      );
+      assert.ok(grouped.length > 9_000, "most fail as part of a group, not one by one");
+      assert.match(
+        grouped.at(-1)!.error!.message,
+        /group of 500 executions .*a database rule refused it/,
+      );
+    },
+  );
+
+  await t.step(
+    "the budget is shared by the batch: a culprit found first is still isolated exactly",
+    async () => {
+      const items = raws(40);
+      const reject = [items[3].id as string, ...items.slice(20).map((item) => item.id as string)];
+      const { ingest, inserts } = setup({ rejectIds: reject });
+      const result = await ingest(items, { chunkSize: 20, maxSplitStatements: 10 });
+      assert.deepEqual(
+        codes(result.items).slice(0, 20),
+        items.slice(0, 20).map((_, i) => i === 3 ? "STORAGE_FAILED" : "created"),
+      );
+      assert.ok(result.items.slice(20).every((item) => item.error?.code === "STORAGE_FAILED"));
+      assert.ok(inserts.length <= 2 + 10, `${inserts.length} insert calls`);
+    },
+  );
+
+  await t.step("maxSplitStatements 0 fails a refused chunk whole, in one statement", async () => {
+    const items = raws(10);
+    const { ingest, inserts } = setup({ rejectIds: [items[4].id as string] });
+    const result = await ingest(items, { chunkSize: 10, maxSplitStatements: 0 });
+    assert.equal(inserts.length, 1);
+    assert.equal(result.failed, 10);
   });
 });
 
@@ -348,7 +406,7 @@ Deno.test("the batch summary is saved with the counts when something was stored,
       [summaries[0].total, summaries[0].created, summaries[0].duplicates, summaries[0].failed],
       [3, 2, 0, 1],
     );
-    assert.equal(summaries[0].receivedAt, "2026-11-28T11:59:59.000Z");
+    assert.equal(summaries[0].durationMs, 250, "the span of the monotonic clock, not a wall time");
   });
 
   await t.step("a batch where every item failed validation saves nothing", async () => {

@@ -16,6 +16,9 @@ const MULTI_LINE = "must not contain control characters such as NUL (tab, CR and
 const NUL = "must not contain NUL characters";
 const TOO_DEEP = "must not nest deeper than 32 levels";
 const TOO_BIG = "must be at most 16384 bytes when serialised as JSON";
+const LONE_SURROGATE =
+  "must not contain a lone UTF-16 surrogate (an unpaired \\ud800 to \\udfff escape)";
+const AFTER_9999 = "must be in year 9999 or earlier in UTC";
 /** A value of the wrong type is not a missing field: any message but "is required". */
 const WRONG_TYPE = /^(?!is required$).+/;
 
@@ -184,6 +187,20 @@ const ROWS: Row[] = [
     item: item({ startedAt: "0001-01-01T00:00:00Z", finishedAt: undefined }),
   },
   {
+    name: "a startedAt at the very end of year 9999 in UTC is accepted",
+    item: item({ startedAt: "9999-12-31T23:59:59.999Z", finishedAt: undefined }),
+  },
+  {
+    name: "a startedAt in year 9999 that is year 10000 in UTC is refused",
+    item: item({ startedAt: "9999-12-31T23:30:00-01:00", finishedAt: undefined }),
+    expect: { path: "startedAt", message: AFTER_9999 },
+  },
+  {
+    name: "a finishedAt in year 9999 that is year 10000 in UTC is refused",
+    item: item({ finishedAt: "9999-12-31T23:59:59.999-00:01" }),
+    expect: { path: "finishedAt", message: AFTER_9999 },
+  },
+  {
     name: "a finishedAt without an offset is refused",
     item: item({ finishedAt: "2026-11-28T10:00:01" }),
     expect: { path: "finishedAt", message: RFC3339 },
@@ -290,6 +307,36 @@ const ROWS: Row[] = [
   {
     name: "a minimal item with only the required fields is accepted",
     item: { testCaseKey: "TC-1", status: "PASSED", startedAt: "2026-11-28T10:00:00Z" },
+  },
+
+  // Lone UTF-16 surrogates: UTF-8 cannot hold them (text would store U+FFFD, jsonb refuses them).
+  ...(["testCaseKey", "cycleKey", "environment", "executedBy", "comment"] as const).flatMap((
+    field,
+  ) => [
+    {
+      name: `a lone high surrogate in ${field} is refused`,
+      item: item({ [field]: "a\ud800b" }),
+      expect: { path: field, message: LONE_SURROGATE },
+    },
+    {
+      name: `a lone low surrogate at the end of ${field} is refused`,
+      item: item({ [field]: "ab\udc00" }),
+      expect: { path: field, message: LONE_SURROGATE },
+    },
+    {
+      name: `a surrogate pair (an emoji) in ${field} is accepted`,
+      item: item({ [field]: "ok \u{1F600}" }),
+    },
+  ]),
+  {
+    name: "a lone surrogate in an attributes value is refused",
+    item: item({ attributes: { note: "x\udfff" } }),
+    expect: { path: "attributes", message: LONE_SURROGATE },
+  },
+  {
+    name: "a lone surrogate in a nested attributes key is refused",
+    item: item({ attributes: { a: [{ ["\ud83d"]: 1 }] } }),
+    expect: { path: "attributes", message: LONE_SURROGATE },
   },
 
   // Control characters
@@ -407,6 +454,35 @@ const ROWS: Row[] = [
   {
     name: "other control characters in attribute values are accepted",
     item: item({ attributes: { note: "tab\there\u0001" } }),
+  },
+
+  {
+    name: "a number beyond a double's range in attributes (1e400 parses as Infinity) is refused",
+    item: JSON.parse(JSON.stringify(item({})).replace('"build":42', '"build":1e400')),
+    expect: {
+      path: "attributes",
+      message: "must not hold a number beyond the range of a double, such as 1e400",
+    },
+  },
+  {
+    name: "-1e400 deep inside attributes is refused",
+    item: item({ attributes: { a: { b: [-Infinity] } } }),
+    expect: { path: "attributes", message: /beyond the range of a double/ },
+  },
+  {
+    name: 'an attributes key "__proto__" at the top is refused, not silently dropped',
+    item: JSON.parse(JSON.stringify(item({})).replace('"build":42', '"__proto__":{"x":1}')),
+    expect: { path: "attributes", message: 'must not use "__proto__" as a key' },
+  },
+  {
+    name: 'a nested attributes key "__proto__" is refused',
+    item: JSON.parse(JSON.stringify(item({})).replace('"build":42', '"a":{"__proto__":1}')),
+    expect: { path: "attributes", message: 'must not use "__proto__" as a key' },
+  },
+  {
+    name: "a durationMs of 1e400 (Infinity) is refused",
+    item: JSON.parse(JSON.stringify(item({})).replace('"durationMs":1500', '"durationMs":1e400')),
+    expect: { path: "durationMs", message: "must be a number (a finite one)" },
   },
 
   // Unknown fields

@@ -426,7 +426,10 @@ Deno.test("a hostile batch of 10,000 items with 300 unknown fields each is 422 w
   const unknown = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`junk${i}`, i]));
   const item = JSON.stringify({ ...SMALL_ITEM, testCaseKey: garbage, ...unknown });
   const body = `{"executions":[${Array(10_000).fill(item).join(",")}]}`;
-  const { url, close } = await startTestService({ BATCH_MAX_BYTES: String(128 * 1024 * 1024) });
+  const { url, close } = await startTestService({
+    BATCH_MAX_BYTES: String(128 * 1024 * 1024),
+    BATCH_BYTES_IN_FLIGHT: String(128 * 1024 * 1024),
+  });
   try {
     const began = performance.now();
     const parsed = await send(url, {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   captureLogs,
   dropSchema,
+  eventually,
   execution,
   executions,
   postBatch,
@@ -235,7 +236,17 @@ Deno.test("SIGTERM during a large batch still completes its response and leaves 
   const sql = sqlFor(schema);
   try {
     const pending = postBatch(service.url, executions(10_000));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // SIGTERM once the first chunk is stored, so it meets a batch being stored. (A fixed 100 ms
+    // sometimes met the upload itself on a busy machine: that upload is now answered 503
+    // UPLOAD_INTERRUPTED, see tests/hardening/shutdown_test.ts.)
+    await eventually(
+      async () => {
+        const [{ count }] = await sql`select count(*)::int as count from executions`;
+        return count > 0;
+      },
+      10_000,
+      5,
+    );
     const stopped = service.stop("SIGTERM");
     const response = await pending;
     assert.equal(response.status, 200);
