@@ -228,7 +228,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     );
   }
   // A stored chunk waits in the outbox; the nudge makes the relay claim it at once.
-  const sink: EventSink = { offer: () => publishing?.nudge() };
+  const sink: EventSink = { stored: () => publishing?.nudge() };
 
   metrics.bind({
     channel: {

@@ -2,6 +2,7 @@
 import type { StoredExecution } from "../domain/execution.ts";
 import type { BatchStatus, ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
+import { plainArray, textArray } from "./pg_array.ts";
 
 /** Options of createExecutionStore. */
 export interface ExecutionStoreOptions {
@@ -20,13 +21,12 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       // cannot deadlock each other.
       const records = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const n = records.length;
-      const ids = new Array<string>(n),
-        keys = new Array<string>(n),
-        statuses = new Array<string>(n);
-      const started = new Array<string>(n), finished = new Array<string | null>(n);
-      const durations = new Array<number | null>(n), cycles = new Array<string | null>(n);
-      const environments = new Array<string | null>(n), executedBy = new Array<string | null>(n);
-      const comments = new Array<string | null>(n), attributes = new Array<string | null>(n);
+      const ids = new Array<string>(n), keys = new Array<string>(n);
+      const statuses = new Array<string>(n), started = new Array<string>(n);
+      const finished = new Array<string | null>(n), durations = new Array<number | null>(n);
+      const cycles = new Array<string | null>(n), environments = new Array<string | null>(n);
+      const executedBy = new Array<string | null>(n), comments = new Array<string | null>(n);
+      const attributes = new Array<string | null>(n);
       for (let i = 0; i < n; i++) {
         const r = records[i];
         ids[i] = r.id;
@@ -39,13 +39,14 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
         environments[i] = r.environment;
         executedBy[i] = r.executedBy;
         comments[i] = r.comment;
-        // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL: typed jsonb[] straight away,
-        // postgres.js would encode each string once more and store a JSON string, not an object.
+        // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL.
         attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
       }
+      // Each column travels as one array literal (built here in one pass) cast by the server.
+      const idList = plainArray(ids);
       return db.run(async (sql) => {
         const began = performance.now();
-        const rows = await sql`
+        const [row] = await sql`
           with ins as (
             insert into executions (
               id, batch_id, test_case_key, status, started_at, finished_at, duration_ms,
@@ -54,10 +55,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
             select u.id, ${batchId}::uuid, u.test_case_key, u.status, u.started_at, u.finished_at,
               u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes
             from unnest(
-              ${ids}::uuid[], ${keys}::text[], ${statuses}::text[], ${started}::timestamptz[],
-              ${finished}::timestamptz[], ${durations}::int4[], ${cycles}::text[],
-              ${environments}::text[], ${executedBy}::text[], ${comments}::text[],
-              ${attributes}::text[]::jsonb[]
+              ${idList}::uuid[], ${textArray(keys)}::text[], ${plainArray(statuses)}::text[],
+              ${plainArray(started)}::timestamptz[], ${plainArray(finished)}::timestamptz[],
+              ${plainArray(durations)}::int4[], ${textArray(cycles)}::text[],
+              ${textArray(environments)}::text[], ${textArray(executedBy)}::text[],
+              ${textArray(comments)}::text[], ${textArray(attributes)}::text[]::jsonb[]
             ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
               environment, executed_by, comment, attributes)
             on conflict (id) do nothing
@@ -65,21 +67,17 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
           ), queued as (
             insert into outbox_chunks (batch_id, execution_ids, available_at)
             select ${batchId}::uuid, array_agg(id), now() from ins having count(*) > 0
-            returning id, execution_ids, created_at
+            returning id
           )
-          select id, execution_ids, created_at from queued`;
+          select (select id from queued) as outbox_id,
+            -- Only when some ids were already stored: which ones (usually none, so nothing to read).
+            case when (select count(*) from ins) < ${n}
+              then array(select id from unnest(${idList}::uuid[]) as id except select id from ins)
+            end as skipped`;
         onInsert?.(n, (performance.now() - began) / 1000);
-        if (rows.length === 0) return { outboxId: null, inserted: [] };
-        // created_at is now(), the statement's transaction time: the same for the chunk's row and
-        // for every execution it inserted.
-        const [{ id, execution_ids, created_at }] = rows;
-        const createdAt = created_at as string;
         return {
-          outboxId: String(id),
-          inserted: (execution_ids as string[]).map((executionId) => ({
-            id: executionId,
-            createdAt,
-          })),
+          outboxId: row.outbox_id === null ? null : String(row.outbox_id),
+          skipped: (row.skipped as string[] | null) ?? [],
         };
       });
     },

@@ -24,6 +24,16 @@ const ISO_TEXT =
  * seconds. Throws TimestampParseError for `infinity` and for text it does not recognise.
  */
 export function parseTimestamp(text: string): string {
+  // The common case, a session in UTC, year 0001 to 9999: "2026-11-28 10:15:00.123456+00" is
+  // rearranged without a Date (three of these per row made this a tenth of the relay's time).
+  const n = text.length;
+  if (n >= 22 && text.charCodeAt(4) === 45 && text.charCodeAt(10) === 32 && text.endsWith("+00")) {
+    if (n === 22) return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;
+    if (text.charCodeAt(19) === 46) {
+      const millis = (text.slice(20, n - 3) + "00").slice(0, 3);
+      return `${text.slice(0, 10)}T${text.slice(11, 19)}.${millis}Z`;
+    }
+  }
   const m = ISO_TEXT.exec(text);
   if (!m) {
     throw new TimestampParseError(

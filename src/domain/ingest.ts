@@ -1,6 +1,6 @@
 // The batch use case: validate every item, store the valid ones chunk by chunk, give a verdict per item.
 import { ItemErrorCode, StorageError } from "./errors.ts";
-import type { ExecutionRecord, StoredExecution } from "./execution.ts";
+import type { ExecutionRecord } from "./execution.ts";
 import type { BatchSummary, EventSink, ExecutionRepository, InsertedChunk } from "./ports.ts";
 import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
@@ -203,21 +203,16 @@ export function createIngestor(deps: IngestDeps) {
       return await storeChunk(run, chunk.slice(middle));
     }
 
-    const createdAt = new Map(inserted.inserted.map((row) => [row.id, row.createdAt]));
-    const stored: StoredExecution[] = [];
+    const skippedIds = new Set(inserted.skipped);
     const skipped: Pending[] = [];
     for (const item of chunk) {
-      const at = createdAt.get(item.record.id);
-      if (at === undefined) {
+      if (skippedIds.has(item.record.id)) {
         skipped.push(item);
         continue;
       }
       verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
-      stored.push({ ...item.record, batchId, createdAt: at });
     }
-    if (stored.length > 0 && inserted.outboxId !== null) {
-      deps.sink.offer({ id: inserted.outboxId, executions: stored });
-    }
+    if (inserted.outboxId !== null) deps.sink.stored(inserted.outboxId);
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
     return undefined;
   }

@@ -26,11 +26,12 @@ export interface BatchStatus extends BatchCounts {
   events: { published: number; pending: number; failed: number };
 }
 
-/** What one insert statement stored: the new rows and the outbox chunk holding their pending events. */
+/** What one insert statement did: the outbox chunk of the rows it stored, and the ids it skipped. */
 export interface InsertedChunk {
-  /** The outbox chunk of the rows inserted, or null when every row was already stored. */
+  /** The outbox chunk holding the inserted rows' events, or null when every row was already stored. */
   outboxId: string | null;
-  inserted: Array<{ id: string; createdAt: string }>;
+  /** Ids already stored, so not inserted (a resubmission or a conflict; usually none). */
+  skipped: string[];
 }
 
 /** Where executions are stored. Every method throws StorageError on failure. */
@@ -55,9 +56,9 @@ export interface OutboxChunk {
   executions: StoredExecution[];
 }
 
-/** Takes stored chunks for publishing without ever blocking; what it cannot take waits in the outbox. */
+/** Told of every stored chunk so publishing can claim it at once; never blocks (it waits in the outbox). */
 export interface EventSink {
-  offer(chunk: OutboxChunk): void;
+  stored(outboxId: string): void;
 }
 
 /** One event that could not be published, kept for an operator. */

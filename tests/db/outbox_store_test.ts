@@ -34,11 +34,12 @@ async function open() {
       if (!checked.ok) throw new Error("invalid fixture");
       return toRecord(checked.value, () => crypto.randomUUID());
     });
-    const { outboxId, inserted } = await store.repository.insertChunk(
+    const { outboxId, skipped } = await store.repository.insertChunk(
       crypto.randomUUID(),
       records,
     );
-    return { id: outboxId!, ids: inserted.map((row) => row.id) };
+    assert.deepEqual(skipped, []);
+    return { id: outboxId!, ids: records.map((record) => record.id) };
   }
   return { schema, db, outbox, port: outbox.port, storeChunk };
 }

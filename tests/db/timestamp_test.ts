@@ -64,3 +64,16 @@ Deno.test("serializeTimestamp sends Dates as ISO strings and strings unchanged",
   assert.equal(serializeTimestamp(new Date(Date.UTC(2026, 10, 28))), "2026-11-28T00:00:00.000Z");
   assert.equal(serializeTimestamp("0050-06-01T12:00:00.000Z"), "0050-06-01T12:00:00.000Z");
 });
+
+Deno.test("parseTimestamp's shortcut for UTC text agrees with Date on 10,000 random instants", () => {
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const first = Date.parse("0001-01-01T00:00:00Z"), last = Date.parse("9999-12-31T23:59:59.999Z");
+  for (let i = 0; i < 10_000; i++) {
+    const iso = new Date(Math.floor(first + random() * (last - first))).toISOString();
+    // As PostgreSQL prints it: a space, trailing zeros of the fraction dropped, "+00".
+    const fraction = iso.slice(20, 23).replace(/0+$/, "");
+    const text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ""}+00`;
+    assert.equal(parseTimestamp(text), iso, text);
+  }
+});

@@ -1,7 +1,7 @@
 // createIngestor against an in-memory repository and sink: verdicts, chunking, bisection, storage failures.
 import assert from "node:assert/strict";
 import { StorageError, type StorageFailureKind } from "../../src/domain/errors.ts";
-import type { ExecutionRecord, StoredExecution } from "../../src/domain/execution.ts";
+import type { ExecutionRecord } from "../../src/domain/execution.ts";
 import {
   createIngestor,
   type ItemVerdict,
@@ -10,8 +10,6 @@ import {
 } from "../../src/domain/ingest.ts";
 import type { BatchSummary, EventSink, ExecutionRepository } from "../../src/domain/ports.ts";
 import { toRecord, validateExecution } from "../../src/domain/validate.ts";
-
-const CREATED_AT = "2026-11-28T12:00:00.000Z";
 
 /** Options of the fake repository. */
 interface FakeRepositoryOptions {
@@ -30,6 +28,8 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
   const inserts: Array<{ batchId: string; ids: string[] }> = [];
   const lookups: string[][] = [];
   const summaries: BatchSummary[] = [];
+  /** Outbox chunk id → the ids its insert stored. */
+  const chunks = new Map<string, string[]>();
   const repository: ExecutionRepository = {
     insertChunk(batchId, records) {
       inserts.push({ batchId, ids: records.map((record) => record.id) });
@@ -38,17 +38,20 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
       if (records.some((record) => rejectIds.has(record.id))) {
         return Promise.reject(new StorageError("rejected", "a database rule refused it"));
       }
-      const inserted: Array<{ id: string; createdAt: string }> = [];
+      const inserted: string[] = [];
+      const skipped: string[] = [];
       for (const record of records) {
-        if (stored.has(record.id)) continue;
+        if (stored.has(record.id)) {
+          skipped.push(record.id);
+          continue;
+        }
         stored.set(record.id, record);
-        inserted.push({ id: record.id, createdAt: CREATED_AT });
+        inserted.push(record.id);
       }
       // Like the store, one outbox chunk per insert that stored anything.
-      return Promise.resolve({
-        outboxId: inserted.length > 0 ? `chunk-${inserts.length}` : null,
-        inserted,
-      });
+      const outboxId = inserted.length > 0 ? `chunk-${inserts.length}` : null;
+      if (outboxId) chunks.set(outboxId, inserted);
+      return Promise.resolve({ outboxId, skipped });
     },
     findStored(ids) {
       lookups.push([...ids]);
@@ -61,20 +64,14 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
       return Promise.resolve();
     },
   };
-  return { repository, stored, inserts, lookups, summaries };
+  return { repository, stored, inserts, lookups, summaries, chunks };
 }
 
-/** An EventSink that keeps every offer: the executions of each chunk, and the chunks' ids. */
+/** An EventSink that keeps the outbox chunk id of every stored chunk it was told of. */
 function fakeSink() {
-  const offers: StoredExecution[][] = [];
   const chunkIds: string[] = [];
-  const sink: EventSink = {
-    offer: (chunk) => {
-      chunkIds.push(chunk.id);
-      offers.push([...chunk.executions]);
-    },
-  };
-  return { sink, offers, chunkIds };
+  const sink: EventSink = { stored: (outboxId) => void chunkIds.push(outboxId) };
+  return { sink, chunkIds };
 }
 
 /** Deterministic UUIDv7-shaped ids; the first one a batch takes is its batchId. */
@@ -117,7 +114,9 @@ function setup(options: FakeRepositoryOptions = {}) {
       return () => (ms += 250);
     })(),
   });
-  return { ...repo, ...events, ingest: ingestor.ingest };
+  /** The ids of every chunk the sink was told of, in order: what publishing will claim. */
+  const offered = () => events.chunkIds.flatMap((id) => repo.chunks.get(id)!);
+  return { ...repo, ...events, offered, ingest: ingestor.ingest };
 }
 
 const codes = (items: ItemVerdict[]) => items.map((item) => item.error?.code ?? item.status);
@@ -256,7 +255,9 @@ Deno.test("a batch whose every item is refused costs its chunks plus at most max
 });
 
 Deno.test("an unavailable database on the 2nd chunk keeps the 1st chunk and fails every later item with STORAGE_UNAVAILABLE", async () => {
-  const { ingest, inserts, stored, offers } = setup({ failCalls: new Map([[2, "unavailable"]]) });
+  const { ingest, inserts, stored, offered } = setup({
+    failCalls: new Map([[2, "unavailable"]]),
+  });
   const items = raws(17);
   const result = await ingest(items, { chunkSize: 5 });
   assert.equal(inserts.length, 2, "no insert after the database went away");
@@ -268,7 +269,7 @@ Deno.test("an unavailable database on the 2nd chunk keeps the 1st chunk and fail
   assert.deepEqual([result.created, result.duplicates, result.failed], [5, 0, 12]);
   assert.equal(stored.size, 5);
   assert.deepEqual(
-    offers.flat().map((execution) => execution.id),
+    offered(),
     items.slice(0, 5).map((i) => i.id),
   );
 });
@@ -292,7 +293,7 @@ Deno.test("ids the insert skipped are duplicates with the same content and ID_CO
     [same.id as string, recordOf(same)],
     [changed.id as string, recordOf({ ...changed, comment: "stored earlier" })],
   ]);
-  const { ingest, lookups, offers } = setup({ stored });
+  const { ingest, lookups, offered } = setup({ stored });
   const result = await ingest([raw(0), same, changed, raw(3)], { chunkSize: 10 });
   assert.deepEqual(codes(result.items), ["created", "duplicate", "ID_CONFLICT", "created"]);
   assert.equal(result.items[1].error, undefined);
@@ -300,13 +301,13 @@ Deno.test("ids the insert skipped are duplicates with the same content and ID_CO
   assert.match(result.items[2].error!.message, /already stored with other content/);
   assert.deepEqual(lookups, [[same.id, changed.id]], "only the skipped ids are looked up");
   assert.deepEqual([result.created, result.duplicates, result.failed], [2, 1, 1]);
-  assert.deepEqual(offers.flat().map((execution) => execution.id), [raw(0).id, raw(3).id]);
+  assert.deepEqual(offered(), [raw(0).id, raw(3).id]);
 });
 
-Deno.test("the sink receives exactly the created executions, with batchId and createdAt", async () => {
+Deno.test("the sink is told of each chunk that stored something, which holds exactly the created executions", async () => {
   const items = raws(6);
   const stored = new Map([[items[4].id as string, recordOf(items[4])]]);
-  const { ingest, offers, chunkIds } = setup({ stored, rejectIds: [items[1].id as string] });
+  const { ingest, offered, chunkIds } = setup({ stored, rejectIds: [items[1].id as string] });
   items[3] = raw(3, { status: "GREEN" });
   const result = await ingest(items, { chunkSize: 2 });
   assert.deepEqual(codes(result.items), [
@@ -317,22 +318,8 @@ Deno.test("the sink receives exactly the created executions, with batchId and cr
     "duplicate",
     "created",
   ]);
-  const offered = offers.flat();
-  assert.deepEqual(chunkIds, ["chunk-2", "chunk-4", "chunk-5"], "one offer per insert that stored");
-  assert.deepEqual(offered.map((execution) => execution.id), [
-    items[0].id,
-    items[2].id,
-    items[5].id,
-  ]);
-  for (const execution of offered) {
-    assert.equal(execution.batchId, result.batchId);
-    assert.equal(execution.createdAt, CREATED_AT);
-  }
-  assert.deepEqual(offered[0], {
-    ...recordOf(items[0]),
-    batchId: result.batchId,
-    createdAt: CREATED_AT,
-  });
+  assert.deepEqual(chunkIds, ["chunk-2", "chunk-4", "chunk-5"], "one per insert that stored");
+  assert.deepEqual(offered(), [items[0].id, items[2].id, items[5].id]);
 });
 
 Deno.test("an UnparseableItem fails with VALIDATION_FAILED and its reason as the only detail", async () => {
