@@ -178,6 +178,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
 
   const metrics = createMetrics({ version: denoConfig.version, kafkaClient: config.KAFKA_CLIENT });
   const store = createExecutionStore(db, {
+    leaseMs: config.OUTBOX_LEASE_MS,
     onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
   });
   const outbox = createOutboxStore(db);
@@ -227,8 +228,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       "No KAFKA_BROKERS: publishing is off. Events wait in the outbox and are published once KAFKA_BROKERS is set",
     );
   }
-  // A stored chunk waits in the outbox; the nudge makes the relay claim it at once.
-  const sink: EventSink = { stored: () => publishing?.nudge() };
+  const sink: EventSink = { offer: (chunk) => publishing?.offer(chunk) };
 
   metrics.bind({
     channel: {

@@ -6,6 +6,11 @@ import { plainArray, textArray } from "./pg_array.ts";
 
 /** Options of createExecutionStore. */
 export interface ExecutionStoreOptions {
+  /**
+   * How long a stored chunk is left to this instance's publisher (which gets it in memory) before
+   * any relay may claim it, in milliseconds. @default 10000
+   */
+  leaseMs?: number;
   /** Called after each insert statement with its row count and duration in seconds. */
   onInsert?: (rows: number, seconds: number) => void;
 }
@@ -13,6 +18,7 @@ export interface ExecutionStoreOptions {
 /** Creates the store; it implements the domain's ExecutionRepository plus the read side. */
 export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}) {
   const onInsert = options.onInsert;
+  const leaseMs = options.leaseMs ?? 10_000;
 
   const repository: ExecutionRepository = {
     insertChunk(batchId, unordered) {
@@ -66,10 +72,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
             returning id
           ), queued as (
             insert into outbox_chunks (batch_id, execution_ids, available_at)
-            select ${batchId}::uuid, array_agg(id), now() from ins having count(*) > 0
-            returning id
+            select ${batchId}::uuid, array_agg(id), now() + ${leaseMs} * interval '1 millisecond'
+            from ins having count(*) > 0
+            returning id, created_at
           )
-          select (select id from queued) as outbox_id,
+          select (select id from queued) as outbox_id, (select created_at from queued) as created_at,
             -- Only when some ids were already stored: which ones (usually none, so nothing to read).
             case when (select count(*) from ins) < ${n}
               then array(select id from unnest(${idList}::uuid[]) as id except select id from ins)
@@ -77,6 +84,8 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
         onInsert?.(n, (performance.now() - began) / 1000);
         return {
           outboxId: row.outbox_id === null ? null : String(row.outbox_id),
+          // now(): the statement's transaction time, the same for the chunk and all its rows.
+          createdAt: row.created_at as string | null,
           skipped: (row.skipped as string[] | null) ?? [],
         };
       });

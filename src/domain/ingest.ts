@@ -1,6 +1,6 @@
 // The batch use case: validate every item, store the valid ones chunk by chunk, give a verdict per item.
 import { ItemErrorCode, StorageError } from "./errors.ts";
-import type { ExecutionRecord } from "./execution.ts";
+import type { ExecutionRecord, StoredExecution } from "./execution.ts";
 import type { BatchSummary, EventSink, ExecutionRepository, InsertedChunk } from "./ports.ts";
 import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
@@ -205,14 +205,17 @@ export function createIngestor(deps: IngestDeps) {
 
     const skippedIds = new Set(inserted.skipped);
     const skipped: Pending[] = [];
+    const stored: StoredExecution[] = [];
+    const createdAt = inserted.createdAt ?? "";
     for (const item of chunk) {
       if (skippedIds.has(item.record.id)) {
         skipped.push(item);
         continue;
       }
       verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
+      stored.push({ ...item.record, batchId, createdAt });
     }
-    if (inserted.outboxId !== null) deps.sink.stored(inserted.outboxId);
+    if (inserted.outboxId !== null) deps.sink.offer({ id: inserted.outboxId, executions: stored });
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
     return undefined;
   }

@@ -30,6 +30,8 @@ export interface BatchStatus extends BatchCounts {
 export interface InsertedChunk {
   /** The outbox chunk holding the inserted rows' events, or null when every row was already stored. */
   outboxId: string | null;
+  /** When the inserted rows were stored (null when none was). */
+  createdAt: string | null;
   /** Ids already stored, so not inserted (a resubmission or a conflict; usually none). */
   skipped: string[];
 }
@@ -56,9 +58,12 @@ export interface OutboxChunk {
   executions: StoredExecution[];
 }
 
-/** Told of every stored chunk so publishing can claim it at once; never blocks (it waits in the outbox). */
+/**
+ * Takes each stored chunk for publishing without ever blocking; a chunk it cannot take waits in
+ * the outbox until its lease ends, then any relay claims it.
+ */
 export interface EventSink {
-  stored(outboxId: string): void;
+  offer(chunk: OutboxChunk): void;
 }
 
 /** One event that could not be published, kept for an operator. */

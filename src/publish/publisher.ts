@@ -9,6 +9,7 @@ import type {
   EventMessage,
   EventProducer,
   Logger,
+  OutboxChunk,
   OutboxPort,
 } from "../domain/ports.ts";
 import type { Channel } from "./channel.ts";
@@ -418,6 +419,10 @@ export function createPublisher(deps: PublisherDeps) {
     resize(concurrency: number) {
       wanted = concurrency;
       while (!stopping && running < wanted) spawn();
+    },
+    /** Takes a freshly stored chunk if the channel has room; false leaves it leased in the outbox. */
+    offer(chunk: OutboxChunk): boolean {
+      return channel.offer([heldChunk({ ...chunk, unreadable: [] })]) === 1;
     },
     /**
      * Takes claimed chunks (one this instance already holds is ignored); those without a readable

@@ -1,7 +1,14 @@
-// Publishing as one unit: the relay claims stored chunks from the outbox, the publisher sends them.
-// The same unit runs in the service's thread or in a worker of its own (publishing_worker.ts).
+// Publishing as one unit: stored chunks come in memory (or, when they could not be taken, through
+// the relay once their lease ends) and the publisher sends them. The same unit runs in the
+// service's thread or in a worker of its own (publishing_worker.ts).
 import type { StoredExecution } from "../domain/execution.ts";
-import type { EventMessage, EventProducer, Logger, OutboxPort } from "../domain/ports.ts";
+import type {
+  EventMessage,
+  EventProducer,
+  Logger,
+  OutboxChunk,
+  OutboxPort,
+} from "../domain/ports.ts";
 import { createChannel } from "./channel.ts";
 import {
   createPublisher,
@@ -28,8 +35,8 @@ export interface PublishingStatus {
 
 /** The handle the service holds, whichever thread publishing runs in. */
 export interface PublishingHandle {
-  /** New chunks were stored: claim them now rather than at the next interval. */
-  nudge(): void;
+  /** A chunk was stored: held and sent if there is room, else left leased to the outbox. */
+  offer(chunk: OutboxChunk): void;
   /** Applies new settings (a reload); the log level matters to a worker, whose logger is its own. */
   reload(settings: PublishingSettings, logLevel?: string): void;
   /** Publishes what it holds until the deadline, then hands the rest back to the outbox. */
@@ -75,7 +82,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
   relay.start();
 
   return {
-    nudge: () => relay.nudge(),
+    offer: (chunk) => void publisher.offer(chunk),
     reload(next) {
       settings = next;
       channel.setCapacity(next.channelCapacity);

@@ -1,4 +1,4 @@
-// Publishing in a worker thread, as the service sees it: nudges go in, reports come out; a worker
+// Publishing in a worker thread, as the service sees it: stored chunks go in, reports come out; a worker
 // that dies or stops reporting is replaced, and stopping it has a deadline.
 import type { Logger } from "../domain/ports.ts";
 import type { PublishObserver } from "./publisher.ts";
@@ -93,8 +93,9 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   }
 
   return {
-    nudge() {
-      if (!stopping) worker.postMessage({ type: "nudge" } satisfies WorkerRequest);
+    offer(chunk) {
+      // A chunk offered while stopping stays leased in the outbox for whoever runs next.
+      if (!stopping) worker.postMessage({ type: "offer", chunk } satisfies WorkerRequest);
     },
     reload(settings: PublishingSettings, logLevel?: string) {
       init = { ...init, settings, logLevel: logLevel ?? init.logLevel };

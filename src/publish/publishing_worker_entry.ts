@@ -2,7 +2,7 @@
 // on the second core and on an event loop that HTTP work never delays.
 import { createDb, type DbOptions } from "../db/client.ts";
 import { createOutboxStore } from "../db/outbox_store.ts";
-import type { EventProducer, Logger } from "../domain/ports.ts";
+import type { EventProducer, Logger, OutboxChunk } from "../domain/ports.ts";
 import { toEventMessage } from "./event.ts";
 import type { KafkaProducerOptions } from "./kafka_errors.ts";
 import { createKafkajsProducer } from "./kafkajs_producer.ts";
@@ -43,7 +43,7 @@ export interface PublishingReport {
 /** What the service sends the worker. */
 export type WorkerRequest =
   | { type: "init"; init: PublishingWorkerInit }
-  | { type: "nudge" }
+  | { type: "offer"; chunk: OutboxChunk }
   | { type: "reload"; settings: PublishingSettings; logLevel: string }
   | { type: "stop"; deadlineMs: number };
 
@@ -124,7 +124,7 @@ async function start(init: PublishingWorkerInit) {
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") await start(data.init);
-    else if (data.type === "nudge") publishing?.nudge();
+    else if (data.type === "offer") publishing?.offer(data.chunk);
     else if (data.type === "reload") {
       setLevel(data.logLevel);
       publishing?.reload(data.settings);

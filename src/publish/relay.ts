@@ -1,5 +1,5 @@
-// The outbox relay: lease the due chunks nobody holds and hand them to the publisher; at once when
-// nudged (a chunk was just stored), otherwise every interval.
+// The outbox relay: lease the due chunks nobody holds (what a full channel, an outage or a stopped
+// instance left behind) and hand them to the publisher; every interval, or at once when nudged.
 import type { Logger, OutboxPort } from "../domain/ports.ts";
 import type { Publisher } from "./publisher.ts";
 import { errorClass } from "./publisher.ts";
@@ -89,7 +89,7 @@ export function createRelay(deps: RelayDeps) {
       stopped = false;
       void run();
     },
-    /** Runs a pass now (or right after the one running): new chunks were stored. */
+    /** Runs a pass now (or right after the one running): the publisher has room again. */
     nudge() {
       if (!stopped) void run();
     },

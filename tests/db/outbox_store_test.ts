@@ -25,7 +25,8 @@ async function open() {
   const db = createDb({ url: DATABASE_URL, schema, poolMax: 2 });
   await db.sql`select 1`;
   await migrate(db.sql, schema);
-  const store = createExecutionStore(db);
+  // Due at once: these tests claim what they store (the service leases it to itself first).
+  const store = createExecutionStore(db, { leaseMs: 0 });
   const outbox = createOutboxStore(db);
   /** Stores `n` executions as one chunk; returns its outbox id and execution ids. */
   async function storeChunk(n: number) {
@@ -44,13 +45,20 @@ async function open() {
   return { schema, db, outbox, port: outbox.port, storeChunk };
 }
 
-Deno.test("an insert statement adds one outbox chunk, due at once, listing exactly the rows it stored", async () => {
-  await withStore(async ({ db, storeChunk }) => {
+Deno.test("an insert statement adds one outbox chunk listing exactly the rows it stored, leased to the service", async () => {
+  await withStore(async ({ db, port, storeChunk }) => {
     const { id, ids } = await storeChunk(300);
-    const [row] = await db.sql`
-      select execution_ids, available_at <= now() as due from outbox_chunks where id = ${id}`;
+    const [row] = await db.sql`select execution_ids from outbox_chunks where id = ${id}`;
     assert.deepEqual([...row.execution_ids].sort(), [...ids].sort());
-    assert.equal(row.due, true);
+    const leased = createExecutionStore(db, { leaseMs: 60_000 });
+    const checked = validateExecution(execution(1));
+    if (!checked.ok) throw new Error("invalid fixture");
+    const other = await leased.repository.insertChunk(crypto.randomUUID(), [
+      toRecord(checked.value, () => crypto.randomUUID()),
+    ]);
+    assert.ok(other.createdAt, "the chunk's creation time comes back");
+    const due = await port.claimDue(10_000, 60_000, []);
+    assert.deepEqual(due.map((chunk) => chunk.id), [id], "the leased chunk is not due");
   });
 });
 

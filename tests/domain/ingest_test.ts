@@ -1,7 +1,9 @@
 // createIngestor against an in-memory repository and sink: verdicts, chunking, bisection, storage failures.
 import assert from "node:assert/strict";
 import { StorageError, type StorageFailureKind } from "../../src/domain/errors.ts";
-import type { ExecutionRecord } from "../../src/domain/execution.ts";
+import type { ExecutionRecord, StoredExecution } from "../../src/domain/execution.ts";
+
+const CREATED_AT = "2026-11-28T12:00:00.000Z";
 import {
   createIngestor,
   type ItemVerdict,
@@ -51,7 +53,7 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
       // Like the store, one outbox chunk per insert that stored anything.
       const outboxId = inserted.length > 0 ? `chunk-${inserts.length}` : null;
       if (outboxId) chunks.set(outboxId, inserted);
-      return Promise.resolve({ outboxId, skipped });
+      return Promise.resolve({ outboxId, createdAt: outboxId ? CREATED_AT : null, skipped });
     },
     findStored(ids) {
       lookups.push([...ids]);
@@ -67,11 +69,17 @@ function fakeRepository(options: FakeRepositoryOptions = {}) {
   return { repository, stored, inserts, lookups, summaries, chunks };
 }
 
-/** An EventSink that keeps the outbox chunk id of every stored chunk it was told of. */
+/** An EventSink that keeps every chunk offered: its outbox id and its executions. */
 function fakeSink() {
   const chunkIds: string[] = [];
-  const sink: EventSink = { stored: (outboxId) => void chunkIds.push(outboxId) };
-  return { sink, chunkIds };
+  const offers: StoredExecution[][] = [];
+  const sink: EventSink = {
+    offer: (chunk) => {
+      chunkIds.push(chunk.id);
+      offers.push([...chunk.executions]);
+    },
+  };
+  return { sink, chunkIds, offers };
 }
 
 /** Deterministic UUIDv7-shaped ids; the first one a batch takes is its batchId. */
@@ -114,8 +122,13 @@ function setup(options: FakeRepositoryOptions = {}) {
       return () => (ms += 250);
     })(),
   });
-  /** The ids of every chunk the sink was told of, in order: what publishing will claim. */
-  const offered = () => events.chunkIds.flatMap((id) => repo.chunks.get(id)!);
+  /** The ids of every execution offered, in order, checked against what each chunk stored. */
+  const offered = () => {
+    events.chunkIds.forEach((id, i) =>
+      assert.deepEqual(events.offers[i].map((e) => e.id), repo.chunks.get(id))
+    );
+    return events.offers.flat().map((execution) => execution.id);
+  };
   return { ...repo, ...events, offered, ingest: ingestor.ingest };
 }
 
@@ -304,10 +317,13 @@ Deno.test("ids the insert skipped are duplicates with the same content and ID_CO
   assert.deepEqual(offered(), [raw(0).id, raw(3).id]);
 });
 
-Deno.test("the sink is told of each chunk that stored something, which holds exactly the created executions", async () => {
+Deno.test("the sink gets each chunk that stored something, with exactly its created executions, batchId and createdAt", async () => {
   const items = raws(6);
   const stored = new Map([[items[4].id as string, recordOf(items[4])]]);
-  const { ingest, offered, chunkIds } = setup({ stored, rejectIds: [items[1].id as string] });
+  const { ingest, offered, chunkIds, offers } = setup({
+    stored,
+    rejectIds: [items[1].id as string],
+  });
   items[3] = raw(3, { status: "GREEN" });
   const result = await ingest(items, { chunkSize: 2 });
   assert.deepEqual(codes(result.items), [
@@ -320,6 +336,15 @@ Deno.test("the sink is told of each chunk that stored something, which holds exa
   ]);
   assert.deepEqual(chunkIds, ["chunk-2", "chunk-4", "chunk-5"], "one per insert that stored");
   assert.deepEqual(offered(), [items[0].id, items[2].id, items[5].id]);
+  for (const execution of offers.flat()) {
+    assert.equal(execution.batchId, result.batchId);
+    assert.equal(execution.createdAt, CREATED_AT);
+  }
+  assert.deepEqual(offers[0][0], {
+    ...recordOf(items[0]),
+    batchId: result.batchId,
+    createdAt: CREATED_AT,
+  });
 });
 
 Deno.test("an UnparseableItem fails with VALIDATION_FAILED and its reason as the only detail", async () => {

@@ -44,10 +44,10 @@ function start(mode: string, extra: { silenceMs?: number } = {}) {
 }
 
 Deno.test("a publishing worker that dies is replaced, and the new one reports", async () => {
-  const { handle, lines, replacements } = start("die-on-nudge");
+  const { handle, lines, replacements } = start("die-on-offer");
   try {
     await eventually(() => handle.status().kafka === "up", 5000, 10);
-    handle.nudge();
+    handle.offer({ id: "c1", executions: [] });
     await eventually(() => replacements() === 1, 5000, 10);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /worker crashed on purpose/);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /"level":"error"/);

@@ -1,0 +1,112 @@
+// The two Kafka adapters side by side in one process against the project's broker: the same events
+// (the service's own messages, six CloudEvents headers), taking turns, events/s and CPU per event.
+import { parseArgs } from "node:util";
+import process from "node:process";
+import type { EventMessage, EventProducer } from "../src/domain/ports.ts";
+import type { StoredExecution } from "../src/domain/execution.ts";
+import { toEventMessage } from "../src/publish/event.ts";
+import type { KafkaProducerOptions } from "../src/publish/kafka_errors.ts";
+import { createKafkajsProducer } from "../src/publish/kafkajs_producer.ts";
+import { createPlatformaticProducer } from "../src/publish/platformatic_producer.ts";
+import { captureLogs, createTopic, KAFKA_BROKERS, testKafka, uniqueName } from "../tests/_helpers.ts";
+import { median } from "./stats.ts";
+
+const CLIENTS: Record<string, (options: KafkaProducerOptions) => EventProducer> = {
+  platformatic: createPlatformaticProducer,
+  kafkajs: (options) => createKafkajsProducer({ ...options, logger: captureLogs("error").logger }),
+};
+
+/** `n` messages as the service builds them, from executions like the load test's. */
+function messages(n: number): EventMessage[] {
+  const createdAt = new Date().toISOString();
+  return Array.from({ length: n }, (_, i) => {
+    const execution: StoredExecution = {
+      id: crypto.randomUUID(),
+      batchId: "0195f0e2-0000-7000-8000-000000000001",
+      testCaseKey: `TC-${i % 50}`,
+      status: i % 3 === 0 ? "FAILED" : "PASSED",
+      startedAt: "2026-11-28T10:00:00.000Z",
+      finishedAt: "2026-11-28T10:00:01.500Z",
+      durationMs: 1500,
+      cycleKey: "CYCLE-1",
+      environment: "ci",
+      executedBy: "someone@example.com",
+      comment: `run ${i}`,
+      attributes: { build: i, browser: "firefox" },
+      createdAt,
+    };
+    return toEventMessage(execution, "/execution-ingest");
+  });
+}
+
+/** One round: `events` messages in sends of `batch`, `concurrency` sends at a time. */
+async function round(producer: EventProducer, events: number, batch: number, concurrency: number) {
+  const batches = Array.from({ length: Math.ceil(events / batch) }, () => messages(batch));
+  const cpu = process.cpuUsage();
+  const began = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < batches.length) await producer.send(batches[next++]);
+  }));
+  const seconds = (performance.now() - began) / 1000;
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: events / seconds,
+    cpuMicrosPerEvent: (used.user + used.system) / events,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      events: { type: "string", default: "50000" },
+      batch: { type: "string", default: "500" },
+      concurrency: { type: "string", default: "2" },
+      rounds: { type: "string", default: "3" },
+      clients: { type: "string", default: Object.keys(CLIENTS).join(",") },
+    },
+  });
+  const chosen = values.clients.split(",").filter((name) => name in CLIENTS);
+  const events = Number(values.events), batch = Number(values.batch);
+  const concurrency = Number(values.concurrency), rounds = Number(values.rounds);
+  const topic = uniqueName("producer_bench");
+  await createTopic(topic, 3);
+  const producers = Object.fromEntries(
+    Object.entries(CLIENTS).filter(([name]) => chosen.includes(name)).map((
+      [name, create],
+    ) => [name, create({ brokers: KAFKA_BROKERS, topic, clientId: uniqueName(name) })]),
+  );
+  const results: Record<string, Array<{ perSecond: number; cpuMicrosPerEvent: number }>> = {};
+  try {
+    // A warm-up send each (connections, metadata, JIT), then the clients take turns.
+    for (const producer of Object.values(producers)) await producer.send(messages(batch));
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, producer] of Object.entries(producers)) {
+        (results[name] ??= []).push(await round(producer, events, batch, concurrency));
+      }
+    }
+  } finally {
+    for (const producer of Object.values(producers)) await producer.close();
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+  }
+  console.log(
+    `Kafka adapters, ${events} events of the service's format per round, sends of ${batch}, ` +
+      `${concurrency} at a time, acks=-1, ${rounds} rounds taking turns (medians):`,
+  );
+  const rates: Record<string, number> = {};
+  for (const [name, rows] of Object.entries(results)) {
+    rates[name] = median(rows.map((row) => row.perSecond));
+    const cpu = median(rows.map((row) => row.cpuMicrosPerEvent));
+    console.log(
+      `  ${name.padEnd(13)} ${Math.round(rates[name]).toLocaleString("en")} events/s, ` +
+        `${cpu.toFixed(1)} µs CPU per event`,
+    );
+  }
+  if (rates.platformatic && rates.kafkajs) {
+    console.log(`  platformatic/kafkajs: ${(rates.platformatic / rates.kafkajs).toFixed(2)}x`);
+  }
+}
