@@ -25,4 +25,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r -t 2 status <&3 && [[ $status == 'HTTP/1.1 200 '* ]]"]
 # Network: the listener, PostgreSQL and Kafka. Environment: the configuration (read as a whole).
 # Reads: the code, the data and the packages. Writes: the data only. System: pino's hostname.
-CMD ["run", "--cached-only", "--frozen", "--allow-net", "--allow-env", "--allow-read=/app,/deno-dir", "--allow-write=/app/data", "--allow-sys=hostname", "src/main.ts"]
+# Heap limits as `deno task start` has them (README, Performance: memory).
+CMD ["run", "--v8-flags=--max-old-space-size=160,--max-semi-space-size=8", "--cached-only", "--frozen", "--allow-net", "--allow-env", "--allow-read=/app,/deno-dir", "--allow-write=/app/data", "--allow-sys=hostname", "src/main.ts"]

@@ -42,6 +42,13 @@ export interface LoadOptions {
   /** Seconds to keep the Kafka broker stopped in the middle of the run; none when absent. */
   kafkaOutageSeconds?: number;
   /**
+   * How the broker is taken away: "stop" (SIGTERM, connections refused) or "pause" (SIGSTOP: a
+   * hung broker, connections open and nothing answers). @default "stop"
+   */
+  outageMode?: "stop" | "pause";
+  /** More environment for the service, such as KAFKA_CLIENT. */
+  serviceEnv?: Record<string, string>;
+  /**
    * Run the service without Kafka (publishing off) to measure the ingest side alone; no drain and
    * no topic check then. @default false
    */
@@ -74,7 +81,7 @@ export type LoadResult = Awaited<ReturnType<typeof runLoad>>;
 
 const sleep = (msToWait: number) => new Promise((resolve) => setTimeout(resolve, msToWait));
 
-async function kafkaScript(action: "start" | "stop" | "status") {
+async function kafkaScript(action: "start" | "stop" | "status" | "pause" | "resume") {
   const began = performance.now();
   const { code, stderr, stdout } = await new Deno.Command("bash", {
     args: [KAFKA_SCRIPT, action],
@@ -119,6 +126,7 @@ export async function runLoad(options: LoadOptions) {
   const kafka = !options.kafkaOff;
   const verify = kafka && (options.verify ?? true);
   const outage = options.kafkaOutageSeconds ?? 0;
+  const outageMode = options.outageMode ?? "stop";
   if (outage > 0 && !kafka) throw new Error("--kafka-outage needs Kafka; drop --kafka-off");
   if (outage > 0 && options.seconds < outage + 10) {
     throw new Error(`--seconds must be at least --kafka-outage + 10 (${outage + 10})`);
@@ -138,6 +146,7 @@ export async function runLoad(options: LoadOptions) {
   });
   if (kafka) await createTopic(topic, 3);
   const env: Record<string, string> = {
+    ...options.serviceEnv,
     DB_SCHEMA: schema,
     KAFKA_BROKERS: kafka ? KAFKA_BROKERS.join(",") : "",
     KAFKA_TOPIC: topic,
@@ -167,7 +176,8 @@ export async function runLoad(options: LoadOptions) {
     `load: service pid ${service.pid} at ${service.url}; schema ${schema}, topic ${topic}; ` +
       `${options.clients} clients x ${options.batch} items for ${options.seconds} s` +
       (options.chunkSize ? `, chunk size ${options.chunkSize}` : "") +
-      (outage ? `, Kafka outage of ${outage} s` : ""),
+      (outage ? `, Kafka ${outageMode === "pause" ? "paused" : "stopped"} for ${outage} s` : "") +
+      (options.serviceEnv ? `; ${JSON.stringify(options.serviceEnv)}` : ""),
   );
 
   const makeBody = bodyFactory(options.batch);
@@ -202,13 +212,14 @@ export async function runLoad(options: LoadOptions) {
     ? (async () => {
       await sleep(Math.max(5, (options.seconds - outage) / 2) * 1000);
       outageMarks.stopBegan = since();
-      const stop = await kafkaScript("stop");
+      const stop = await kafkaScript(outageMode === "pause" ? "pause" : "stop");
       outageMarks.stopped = since();
-      log(`load: t=${outageMarks.stopped.toFixed(1)} s Kafka stopped (${stop.text})`);
+      log(`load: t=${outageMarks.stopped.toFixed(1)} s Kafka ${outageMode}d (${stop.text})`);
       await sleep(outage * 1000);
       outageMarks.startBegan = since();
-      let start = await kafkaScript("start");
-      if (!start.ok) start = await kafkaScript("start");
+      const back = outageMode === "pause" ? "resume" : "start";
+      let start = await kafkaScript(back);
+      if (!start.ok) start = await kafkaScript(back);
       outageMarks.ready = since();
       log(`load: t=${outageMarks.ready.toFixed(1)} s Kafka started (${start.text})`);
       if (!start.ok) throw new Error(`cannot start Kafka again after the outage:\n${start.text}`);
@@ -300,7 +311,9 @@ export async function runLoad(options: LoadOptions) {
       seconds: options.seconds,
       chunkSize: options.chunkSize ?? 500,
       kafkaOutageSeconds: outage,
+      outageMode,
       kafka,
+      serviceEnv: options.serviceEnv,
     },
     windowSeconds,
     requests: Object.values(statuses).reduce((a, b) => a + b, 0),
@@ -315,6 +328,15 @@ export async function runLoad(options: LoadOptions) {
     storedPerSecond: stored / windowSeconds,
     publishedPerSecond: last && first ? (last.published - first.published) / span : NaN,
     createdPerSecondByMetrics: last && first ? (last.created - first.created) / span : NaN,
+    /** Events published over events stored in the same window (by /metrics). */
+    publishedShare: last && first
+      ? (last.published - first.published) / Math.max(1, last.created - first.created)
+      : NaN,
+    /** Events pending in the outbox when the load ended, and as seconds of that load's traffic. */
+    backlogAtEnd: last?.outboxPending ?? NaN,
+    backlogAtEndSeconds: last && first
+      ? last.outboxPending / Math.max(1, (last.created - first.created) / span)
+      : NaN,
     outboxPendingPeak: Math.max(0, ...points.map((point) => point.outboxPending)),
     publishLagP99Seconds: windowEndScrape
       ? histogramQuantile(windowEndScrape, "execution_ingest_kafka_publish_lag_seconds", 0.99)
@@ -353,7 +375,12 @@ export function formatLoad(r: LoadResult): string {
     `load: ${r.options.clients} clients x ${r.options.batch} items, ${
       r.windowSeconds.toFixed(1)
     } s, chunk size ${r.options.chunkSize}` +
-    (r.options.kafkaOutageSeconds ? `, Kafka outage ${r.options.kafkaOutageSeconds} s` : "") +
+    (r.options.kafkaOutageSeconds
+      ? `, Kafka ${
+        r.options.outageMode === "pause" ? "paused" : "stopped"
+      } ${r.options.kafkaOutageSeconds} s`
+      : "") +
+    (r.options.serviceEnv ? `, ${JSON.stringify(r.options.serviceEnv)}` : "") +
     (r.options.kafka ? "" : ", Kafka off (publishing disabled)"),
     `  requests: ${r.requests}; by status: ${JSON.stringify(r.statuses)}`,
     `  latency (2xx): p50 ${ms(r.latencyMs.p50)}  p95 ${ms(r.latencyMs.p95)}  p99 ${
@@ -361,9 +388,11 @@ export function formatLoad(r: LoadResult): string {
     }  max ${ms(r.latencyMs.max)}`,
     `  stored: ${count(r.stored)} executions = ${count(r.storedPerSecond)}/s` +
     ` (by /metrics ${count(r.createdPerSecondByMetrics)}/s)`,
-    `  published during the load: ${count(r.publishedPerSecond)}/s; outbox backlog peak ${
-      count(r.outboxPendingPeak)
-    } events`,
+    `  published during the load: ${count(r.publishedPerSecond)}/s = ${
+      (100 * r.publishedShare).toFixed(1)
+    } % of the stored rate; backlog at the end ${count(r.backlogAtEnd)} events (${
+      r.backlogAtEndSeconds.toFixed(2)
+    } s of traffic); outbox backlog peak ${count(r.outboxPendingPeak)} events`,
     `  publish lag p99 (histogram estimate): ${s(r.publishLagP99Seconds)} at the end of the load, ${
       s(r.publishLagP99SecondsAfterDrain)
     } after the drain`,
@@ -422,6 +451,8 @@ if (import.meta.main) {
       seconds: { type: "string" },
       "chunk-size": { type: "string" },
       "kafka-outage": { type: "string" },
+      "kafka-pause": { type: "string" },
+      client: { type: "string" },
       "kafka-off": { type: "boolean", default: false },
       sweep: { type: "boolean", default: false },
       "sweep-sizes": { type: "string" },
@@ -442,7 +473,9 @@ if (import.meta.main) {
     batch: int(values.batch, values.sweep ? SWEEP_BATCH : 1000),
     seconds: int(values.seconds, values.sweep ? SWEEP_SECONDS : 30),
     chunkSize: values["chunk-size"] ? int(values["chunk-size"], 500) : undefined,
-    kafkaOutageSeconds: int(values["kafka-outage"], 0),
+    kafkaOutageSeconds: int(values["kafka-outage"] ?? values["kafka-pause"], 0),
+    outageMode: values["kafka-pause"] ? "pause" : "stop",
+    serviceEnv: values.client ? { KAFKA_CLIENT: values.client } : undefined,
     kafkaOff: values["kafka-off"],
     verify: !values["skip-verify"],
     cpuProfDir: values["cpu-prof"],

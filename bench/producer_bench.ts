@@ -8,7 +8,13 @@ import { toEventMessage } from "../src/publish/event.ts";
 import type { KafkaProducerOptions } from "../src/publish/kafka_errors.ts";
 import { createKafkajsProducer } from "../src/publish/kafkajs_producer.ts";
 import { createPlatformaticProducer } from "../src/publish/platformatic_producer.ts";
-import { captureLogs, createTopic, KAFKA_BROKERS, testKafka, uniqueName } from "../tests/_helpers.ts";
+import {
+  captureLogs,
+  createTopic,
+  KAFKA_BROKERS,
+  testKafka,
+  uniqueName,
+} from "../tests/_helpers.ts";
 import { median } from "./stats.ts";
 
 const CLIENTS: Record<string, (options: KafkaProducerOptions) => EventProducer> = {
@@ -17,7 +23,7 @@ const CLIENTS: Record<string, (options: KafkaProducerOptions) => EventProducer> 
 };
 
 /** `n` messages as the service builds them, from executions like the load test's. */
-function messages(n: number): EventMessage[] {
+export function messages(n: number): EventMessage[] {
   const createdAt = new Date().toISOString();
   return Array.from({ length: n }, (_, i) => {
     const execution: StoredExecution = {
@@ -56,20 +62,25 @@ async function round(producer: EventProducer, events: number, batch: number, con
   };
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      events: { type: "string", default: "50000" },
-      batch: { type: "string", default: "500" },
-      concurrency: { type: "string", default: "2" },
-      rounds: { type: "string", default: "3" },
-      clients: { type: "string", default: Object.keys(CLIENTS).join(",") },
-    },
-  });
-  const chosen = values.clients.split(",").filter((name) => name in CLIENTS);
-  const events = Number(values.events), batch = Number(values.batch);
-  const concurrency = Number(values.concurrency), rounds = Number(values.rounds);
+/** Options of runProducerBench. */
+export interface ProducerBenchOptions {
+  /** Events per round. @default 50000 */
+  events?: number;
+  /** Events per send. @default 1000 */
+  batch?: number;
+  /** Sends in flight at once. @default 4 */
+  concurrency?: number;
+  /** Rounds, the clients taking turns. @default 3 */
+  rounds?: number;
+  /** The clients to run. @default both */
+  clients?: string[];
+}
+
+/** Runs both adapters in turns on one fresh topic; medians per client. */
+export async function runProducerBench(options: ProducerBenchOptions = {}) {
+  const events = options.events ?? 50_000, batch = options.batch ?? 1000;
+  const concurrency = options.concurrency ?? 4, rounds = options.rounds ?? 3;
+  const chosen = options.clients ?? Object.keys(CLIENTS);
   const topic = uniqueName("producer_bench");
   await createTopic(topic, 3);
   const producers = Object.fromEntries(
@@ -93,20 +104,56 @@ if (import.meta.main) {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.disconnect();
   }
-  console.log(
+  return {
+    options: { events, batch, concurrency, rounds },
+    clients: Object.fromEntries(
+      Object.entries(results).map(([name, rows]) => [name, {
+        perSecond: median(rows.map((row) => row.perSecond)),
+        cpuMicrosPerEvent: median(rows.map((row) => row.cpuMicrosPerEvent)),
+      }]),
+    ),
+  };
+}
+
+/** The human-readable result. */
+export function formatProducerBench(result: Awaited<ReturnType<typeof runProducerBench>>) {
+  const { events, batch, concurrency, rounds } = result.options;
+  const lines = [
     `Kafka adapters, ${events} events of the service's format per round, sends of ${batch}, ` +
-      `${concurrency} at a time, acks=-1, ${rounds} rounds taking turns (medians):`,
-  );
-  const rates: Record<string, number> = {};
-  for (const [name, rows] of Object.entries(results)) {
-    rates[name] = median(rows.map((row) => row.perSecond));
-    const cpu = median(rows.map((row) => row.cpuMicrosPerEvent));
-    console.log(
-      `  ${name.padEnd(13)} ${Math.round(rates[name]).toLocaleString("en")} events/s, ` +
-        `${cpu.toFixed(1)} µs CPU per event`,
+    `${concurrency} at a time, acks=-1, ${rounds} rounds taking turns (medians):`,
+  ];
+  for (const [name, row] of Object.entries(result.clients)) {
+    lines.push(
+      `  ${name.padEnd(13)} ${Math.round(row.perSecond).toLocaleString("en")} events/s, ` +
+        `${row.cpuMicrosPerEvent.toFixed(1)} µs CPU per event`,
     );
   }
-  if (rates.platformatic && rates.kafkajs) {
-    console.log(`  platformatic/kafkajs: ${(rates.platformatic / rates.kafkajs).toFixed(2)}x`);
+  const { platformatic, kafkajs } = result.clients;
+  if (platformatic && kafkajs) {
+    lines.push(
+      `  platformatic/kafkajs: ${(platformatic.perSecond / kafkajs.perSecond).toFixed(2)}x`,
+    );
   }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      events: { type: "string", default: "50000" },
+      batch: { type: "string", default: "1000" },
+      concurrency: { type: "string", default: "4" },
+      rounds: { type: "string", default: "3" },
+      clients: { type: "string", default: Object.keys(CLIENTS).join(",") },
+    },
+  });
+  const result = await runProducerBench({
+    events: Number(values.events),
+    batch: Number(values.batch),
+    concurrency: Number(values.concurrency),
+    rounds: Number(values.rounds),
+    clients: values.clients.split(","),
+  });
+  console.log(formatProducerBench(result));
 }

@@ -7,6 +7,12 @@ import { createIngestRig } from "./ingest_rig.ts";
 import { formatSweep, runSweep, SWEEP_BATCH, SWEEP_SECONDS } from "./chunk_sweep.ts";
 import { formatLoad, type LoadResult, runLoad } from "./load.ts";
 import { latencySvg } from "./latency_svg.ts";
+import {
+  formatPublishing,
+  measurePublishing,
+  type PublishingResults,
+  publishingTargets,
+} from "./publish_report.ts";
 import { count, median, mib, ms } from "./stats.ts";
 
 const DOCS = new URL("../docs/", import.meta.url);
@@ -103,6 +109,7 @@ function targets(
   load?: LoadResult,
   outage?: LoadResult,
   keptOutageRow?: string,
+  publishing?: PublishingResults,
 ) {
   const at1000 = sizes.find((r) => r.size === 1000)!;
   const growth = outage ? outageGrowth(outage) : NaN;
@@ -161,6 +168,7 @@ function targets(
         : "**met**",
     ],
   ];
+  if (publishing) rows.push(...publishingTargets(publishing));
   return [
     "| target | measured | |",
     "| --- | --- | --- |",
@@ -178,6 +186,7 @@ if (import.meta.main) {
     options: {
       "skip-load": { type: "boolean", default: false },
       "skip-sweep": { type: "boolean", default: false },
+      "skip-publishing": { type: "boolean", default: false },
       "kafka-outage": { type: "string" },
       quick: { type: "boolean", default: false },
     },
@@ -196,9 +205,18 @@ if (import.meta.main) {
   }
   console.log(formatSizes(sizes));
 
-  const load = values["skip-load"]
-    ? undefined
-    : await runLoad({ clients: 8, batch: 1000, seconds: values.quick ? 5 : 30, log });
+  const publishing = values["skip-publishing"] ? undefined : await measurePublishing({
+    seconds: values.quick ? 5 : 30,
+    stopSeconds: values.quick ? 5 : 30,
+    pauseSeconds: values.quick ? 5 : 25,
+    log,
+  });
+  if (publishing) console.log(formatPublishing(publishing));
+  // The 8-client run of the default client is the load test; without it, one of its own.
+  const load = publishing?.byClient.platformatic ??
+    (values["skip-load"]
+      ? undefined
+      : await runLoad({ clients: 8, batch: 1000, seconds: values.quick ? 5 : 30, log }));
   if (load) console.log(formatLoad(load));
   const outageSeconds = Number(values["kafka-outage"] ?? 0);
   const outage = outageSeconds > 0
@@ -234,7 +252,7 @@ if (import.meta.main) {
     "",
     "## Targets",
     "",
-    targets(sizes, load, outage, kept?.row),
+    targets(sizes, load, outage, kept?.row, publishing),
     "",
     "## Response time by batch size: new way against the legacy way",
     "",
@@ -269,6 +287,7 @@ if (import.meta.main) {
       "",
     );
   }
+  if (publishing) doc.push(formatPublishing(publishing), "");
   if (outage) {
     doc.push(
       `${OUTAGE_HEADING}${outageSeconds}-second Kafka outage`,

@@ -2,12 +2,20 @@
 import { DATABASE_URL } from "../tests/_helpers.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+/** The V8 flags `deno task start` runs the service with (heap limits), so the load test measures them. */
+export const START_V8_FLAGS: string[] = (() => {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
+  return (config.tasks.start as string).split(" ").filter((arg) => arg.startsWith("--v8-flags="));
+})();
 /** Lines of the service's output kept for the report (the rest are counted, not kept). */
 const KEEP_LINES = 200;
 
 /** Options of startServiceProcess. */
 export interface ServiceProcessOptions {
-  /** Extra flags for `deno run`, such as `--cpu-prof`. @default [] */
+  /**
+   * Extra flags for `deno run`, such as `--cpu-prof`; a `--v8-flags=` among them replaces the
+   * start task's. @default []
+   */
   denoFlags?: string[];
   /** Milliseconds to wait for the "listening" line. @default 30000 */
   startTimeoutMs?: number;
@@ -22,7 +30,13 @@ export async function startServiceProcess(
   options: ServiceProcessOptions = {},
 ) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...(options.denoFlags ?? []), MAIN],
+    args: [
+      "run",
+      "-A",
+      ...(options.denoFlags?.some((flag) => flag.startsWith("--v8-flags=")) ? [] : START_V8_FLAGS),
+      ...(options.denoFlags ?? []),
+      MAIN,
+    ],
     env: { DATABASE_URL, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdout: "piped",
     stderr: "piped",

@@ -61,6 +61,16 @@ export function registerGauges(registry: Registry, sources: MetricSources, build
     "Resident memory of the service process",
     () => Deno.memoryUsage().rss,
   );
+  gauge(
+    "execution_ingest_process_heap_used_bytes",
+    "JavaScript heap in use by the HTTP thread (the publishing worker has a heap of its own)",
+    () => Deno.memoryUsage().heapUsed,
+  );
+  gauge(
+    "execution_ingest_process_heap_total_bytes",
+    "JavaScript heap reserved by the HTTP thread",
+    () => Deno.memoryUsage().heapTotal,
+  );
 
   // Unknown (no send since start) and disabled (no brokers) are NaN: neither up nor down, so an
   // alert on `== 0` stays silent and a dashboard shows no value rather than a false one.

@@ -22,9 +22,9 @@ import {
 
 /** Publisher settings; read again for every batch, so a reload takes effect at once. */
 export interface PublisherSettings {
-  /** Parallel publisher loops. @default 2 */
+  /** Parallel publisher loops. @default 4 */
   concurrency: number;
-  /** Most events per send. @default 500 */
+  /** Most events per send. @default 1000 */
   batchMax: number;
   resilience: ResilienceSettings;
   /** Lease of a chunk held in memory, in milliseconds; renewed every third of it. @default 10000 */

@@ -5,8 +5,6 @@ import { createOutboxStore } from "../db/outbox_store.ts";
 import type { EventProducer, Logger, OutboxChunk } from "../domain/ports.ts";
 import { toEventMessage } from "./event.ts";
 import type { KafkaProducerOptions } from "./kafka_errors.ts";
-import { createKafkajsProducer } from "./kafkajs_producer.ts";
-import { createPlatformaticProducer } from "./platformatic_producer.ts";
 import type { PublishObserver } from "./publisher.ts";
 import {
   createPublishing,
@@ -106,9 +104,10 @@ async function start(init: PublishingWorkerInit) {
   closeDb = () => db.close(5);
   // A first query without array parameters avoids porsager/postgres#789 on a new pool.
   await db.sql`select 1`;
+  // Only the configured client is loaded: each costs memory and start-up time.
   const producer: EventProducer = init.client === "kafkajs"
-    ? createKafkajsProducer({ ...init.kafka, logger })
-    : createPlatformaticProducer(init.kafka);
+    ? (await import("./kafkajs_producer.ts")).createKafkajsProducer({ ...init.kafka, logger })
+    : (await import("./platformatic_producer.ts")).createPlatformaticProducer(init.kafka);
   publishing = createPublishing({
     outbox: createOutboxStore(db).port,
     producer,

@@ -8,7 +8,7 @@ import { errorClass } from "./publisher.ts";
 export interface RelaySettings {
   /** Time between passes, in milliseconds. @default 1000 */
   intervalMs: number;
-  /** Most events leased per pass. @default 2000 */
+  /** Most events leased per pass. @default 5000 */
   batchMax: number;
   /** How long a claimed chunk is left to this instance before others may take it. @default 10000 */
   leaseMs: number;
