@@ -214,7 +214,11 @@ export async function runLoad(options: LoadOptions) {
       outageMarks.stopBegan = since();
       const stop = await kafkaScript(outageMode === "pause" ? "pause" : "stop");
       outageMarks.stopped = since();
-      log(`load: t=${outageMarks.stopped.toFixed(1)} s Kafka ${outageMode}d (${stop.text})`);
+      log(
+        `load: t=${outageMarks.stopped.toFixed(1)} s Kafka ${
+          outageMode === "pause" ? "paused" : "stopped"
+        } (${stop.text})`,
+      );
       await sleep(outage * 1000);
       outageMarks.startBegan = since();
       const back = outageMode === "pause" ? "resume" : "start";

@@ -35,7 +35,7 @@ export function stored(
 
 /** A claimed chunk holding stored(i) for each i. */
 export function chunk(id: string, is: number[]): ClaimedChunk {
-  return { id, executions: is.map((i) => stored(i)), unreadable: [] };
+  return { id, executions: is.map((i) => stored(i)), unreadable: [], storedAtMs: Date.now() };
 }
 
 /** An outbox in memory: due chunks to hand out, and every settle, release and renewal it got. */

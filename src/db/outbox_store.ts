@@ -68,14 +68,16 @@ export function createOutboxStore(db: Db) {
           )
           update outbox_chunks c set available_at = now() + ${leaseMs} * interval '1 millisecond'
           from picked where c.id = picked.id
-          returning c.id, c.batch_id, c.execution_ids`;
+          returning c.id, c.batch_id, c.execution_ids, c.created_at, now() as db_now`;
         if (chunks.length === 0) return [];
+        // The database's clock, seen from this process: stored times are told on this one.
+        const offsetMs = Date.now() - Date.parse(chunks[0].db_now as string);
         const ids = chunks.flatMap((chunk) => chunk.execution_ids as string[]);
         const rows = await sql`select * from executions where id = any(${ids}::uuid[])`;
         const byId = new Map(rows.map((row) => [row.id as string, row]));
         return chunks
           .sort((a, b) => Number(a.id) - Number(b.id))
-          .map((chunk) => readChunk(chunk, byId));
+          .map((chunk) => readChunk(chunk, byId, offsetMs));
       });
     },
 
@@ -202,6 +204,7 @@ export type OutboxStore = ReturnType<typeof createOutboxStore>;
 function readChunk(
   chunk: Record<string, unknown>,
   byId: Map<string, Record<string, unknown>>,
+  offsetMs: number,
 ): ClaimedChunk {
   const batchId = chunk.batch_id as string;
   const executions: StoredExecution[] = [];
@@ -224,5 +227,10 @@ function readChunk(
       });
     }
   }
-  return { id: String(chunk.id), executions, unreadable };
+  return {
+    id: String(chunk.id),
+    executions,
+    unreadable,
+    storedAtMs: Date.parse(chunk.created_at as string) + offsetMs,
+  };
 }

@@ -215,7 +215,9 @@ export function createIngestor(deps: IngestDeps) {
       verdicts[item.index] = { index: item.index, id: item.record.id, status: "created" };
       stored.push({ ...item.record, batchId, createdAt });
     }
-    if (inserted.outboxId !== null) deps.sink.offer({ id: inserted.outboxId, executions: stored });
+    if (inserted.outboxId !== null) {
+      deps.sink.offer({ id: inserted.outboxId, executions: stored, storedAtMs: Date.now() });
+    }
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
     return undefined;
   }

@@ -56,6 +56,11 @@ export interface ExecutionRepository {
 export interface OutboxChunk {
   id: string;
   executions: StoredExecution[];
+  /**
+   * When the chunk was stored, on this process's clock (milliseconds since the epoch): the publish
+   * lag is measured on one clock, whatever the database's says.
+   */
+  storedAtMs: number;
 }
 
 /**

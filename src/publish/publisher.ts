@@ -45,6 +45,8 @@ export interface PublishObserver {
 /** A chunk in the publisher's hands: the events still to send and those given up on meanwhile. */
 export interface HeldChunk {
   id: string;
+  /** When it was stored, on this process's clock. */
+  storedAtMs: number;
   events: StoredExecution[];
   dead: DeadLetterInput[];
   /** True while none of the chunk's events has been acknowledged or set aside. */
@@ -95,6 +97,7 @@ export function heldChunk(chunk: ClaimedChunk): HeldChunk {
   const unreadable = chunk.unreadable;
   return {
     id: chunk.id,
+    storedAtMs: chunk.storedAtMs,
     events: chunk.executions,
     dead: unreadable.map((u) => ({
       executionId: u.id,
@@ -319,7 +322,7 @@ export function createPublisher(deps: PublisherDeps) {
     for (const entry of entries) done.add(entry.event);
     deps.observer?.sent((at - began) / 1000);
     deps.observer?.published(
-      entries.map((entry) => (at - Date.parse(entry.event.createdAt)) / 1000),
+      entries.map((entry) => (at - entry.chunk.storedAtMs) / 1000),
     );
   }
 

@@ -103,6 +103,7 @@ Deno.test("a chunk whose rows cannot be read settles at once with its dead lette
   const { publisher } = publisherWith(kafka.producer, outbox);
   const unreadable: ClaimedChunk = {
     id: "c9",
+    storedAtMs: Date.now(),
     executions: [],
     unreadable: [{ id: stored(9).id, batchId: stored(9).batchId, reason: "no row" }],
   };

@@ -47,7 +47,7 @@ Deno.test("a publishing worker that dies is replaced, and the new one reports", 
   const { handle, lines, replacements } = start("die-on-offer");
   try {
     await eventually(() => handle.status().kafka === "up", 5000, 10);
-    handle.offer({ id: "c1", executions: [] });
+    handle.offer({ id: "c1", executions: [], storedAtMs: Date.now() });
     await eventually(() => replacements() === 1, 5000, 10);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /worker crashed on purpose/);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /"level":"error"/);
