@@ -10,6 +10,7 @@ import {
   type Tunables,
   TunablesSchema,
 } from "./config.ts";
+import { createBatchStore } from "./db/batch_store.ts";
 import { createDb, type DbOptions, pinSession } from "./db/client.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
 import { migrate } from "./db/migrate.ts";
@@ -273,7 +274,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     executions: {
       ingest: ingestor.ingest,
       getExecution: store.getExecution,
-      getBatch: store.getBatch,
+      batches: createBatchStore(db),
       batchLimiter,
       bodies,
       limits: () => ({
