@@ -55,6 +55,8 @@ th, td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bo
 thead th { background: var(--tint); white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 ul.fields { margin: 0; padding-left: 1rem; }
+td > code { overflow-wrap: normal; white-space: nowrap; }
+td button { white-space: nowrap; }
 .events .pending { color: var(--warn); font-weight: 600; }
 .events .failed, .state.down { color: var(--bad); font-weight: 600; }
 .state.up { color: var(--ok); }
