@@ -84,13 +84,13 @@ export function BatchPageView(props: {
     >
       <Facts
         items={[
-          ["Received", <Instant at={batch.receivedAt} />],
-          ["Completed", <Instant at={batch.completedAt} />],
+          ["Received", <Instant key="received" at={batch.receivedAt} />],
+          ["Completed", <Instant key="completed" at={batch.completedAt} />],
           ["Rows", count(batch.total)],
           ["Created", count(batch.created)],
           ["Duplicates", count(batch.duplicates)],
           ["Failed", count(batch.failed)],
-          ["Events", <Events batch={batch} />],
+          ["Events", <Events key="events" batch={batch} />],
         ]}
       />
       <h2>Failed rows</h2>

@@ -62,7 +62,10 @@ export function PublishingPage(props: {
       )}
       <Facts
         items={[
-          ["Kafka", <span class={`state ${view.kafka}`}>{KAFKA_WORDS[view.kafka]}</span>],
+          [
+            "Kafka",
+            <span key="kafka" class={`state ${view.kafka}`}>{KAFKA_WORDS[view.kafka]}</span>,
+          ],
           ["Backlog", `${count(view.pending)} events pending`],
           ["Oldest pending", age(view.oldestPendingSeconds)],
           [

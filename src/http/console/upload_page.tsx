@@ -151,8 +151,8 @@ function Outcome(props: { outcome: UploadOutcome }) {
           [
             "Batch",
             outcome.kept
-              ? <a href={`/console/batches/${outcome.batchId}`}>{outcome.batchId}</a>
-              : <span>{outcome.batchId} (nothing stored, so not kept)</span>,
+              ? <a key="batch" href={`/console/batches/${outcome.batchId}`}>{outcome.batchId}</a>
+              : <span key="batch">{outcome.batchId} (nothing stored, so not kept)</span>,
           ],
         ]}
       />
