@@ -11,11 +11,7 @@ import { errorBody } from "../error_mapper.ts";
 import { CONSOLE_CSS, CONSOLE_ICON } from "./assets.ts";
 import { createUploadHandler } from "./upload_handler.tsx";
 import { createBatchHandlers } from "./batch_pages.tsx";
-import {
-  createPublishingHandlers,
-  type DeadLetterRow,
-  type PublishingView,
-} from "./publishing_page.tsx";
+import { createPublishingHandlers, type PublishingDeps } from "./publishing_page.tsx";
 import { checkCsrf, createSessions, CSRF_FIELD, type SessionOptions } from "./session.ts";
 import { ErrorPage, SignInPage } from "./sign_in_page.tsx";
 
@@ -26,11 +22,7 @@ export interface ConsoleDeps {
   /** How batches are ingested: the same use case, limiter and limits as the API's. */
   batch: BatchAnswerDeps;
   batches: BatchReader;
-  publishing: {
-    view(): Promise<PublishingView>;
-    listDeadLetters(limit: number): Promise<DeadLetterRow[]>;
-    requeue(ids?: readonly string[]): Promise<number>;
-  };
+  publishing: Omit<PublishingDeps, "open">;
 }
 
 // Pages come only from here: no script, no frame, no form posted elsewhere, nothing cached.

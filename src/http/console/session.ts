@@ -1,5 +1,6 @@
 // Console sessions: a signed, HttpOnly, SameSite=Strict cookie naming the key's fingerprint (never
 // the key), its role and expiry, plus a per-session token that every state-changing form carries.
+import { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
