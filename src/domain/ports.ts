@@ -41,45 +41,6 @@ export interface BatchStatus extends BatchCounts {
   events: { published: number; pending: number; failed: number };
 }
 
-/** A stored batch with the fingerprint of the key that sent it (null: access control was off). */
-export interface OwnedBatch extends BatchStatus {
-  uploadedBy: string | null;
-}
-
-/** Which recent batches to list. */
-export interface BatchListQuery {
-  /** Most batches to return. */
-  limit: number;
-  /** Only batches older than this one (its id): the next page. */
-  before?: string;
-  /** Only batches sent with this key fingerprint (plus those sent with access control off). */
-  uploadedBy?: string;
-}
-
-/** A page of recent batches, newest first. */
-export interface BatchPage {
-  batches: OwnedBatch[];
-  /** The batch id to pass as `before` for the next page, or null on the last page. */
-  nextBefore: string | null;
-}
-
-/** A page of a batch's failed items, in index order. */
-export interface FailurePage {
-  items: BatchFailure[];
-  /** The index to pass as `after` for the next page, or null on the last page. */
-  nextAfter: number | null;
-}
-
-/** Where stored batches are read. Every method throws StorageError on failure. */
-export interface BatchReader {
-  /** A batch's counts, the state of its events and who sent it, or undefined. */
-  getBatch(batchId: string): Promise<OwnedBatch | undefined>;
-  /** Recent batches, newest first. */
-  listBatches(query: BatchListQuery): Promise<BatchPage>;
-  /** A batch's failed items with an index above `after` (all when absent). */
-  listFailures(batchId: string, page: { after?: number; limit: number }): Promise<FailurePage>;
-}
-
 /** What one insert statement stored: the new rows and the outbox chunk holding their pending events. */
 export interface InsertedChunk {
   /** The outbox chunk of the rows inserted, or null when every row was already stored. */
@@ -183,4 +144,43 @@ export interface Logger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+}
+
+/** A stored batch with the fingerprint of the key that sent it (null: access control was off). */
+export interface OwnedBatch extends BatchStatus {
+  uploadedBy: string | null;
+}
+
+/** Which recent batches to list. */
+export interface BatchListQuery {
+  /** Most batches to return. */
+  limit: number;
+  /** Only batches older than this one (its id): the next page. */
+  before?: string;
+  /** Only batches sent with this key fingerprint (plus those sent with access control off). */
+  uploadedBy?: string;
+}
+
+/** A page of recent batches, newest first. */
+export interface BatchPage {
+  batches: OwnedBatch[];
+  /** The batch id to pass as `before` for the next page, or null on the last page. */
+  nextBefore: string | null;
+}
+
+/** A page of a batch's failed items, in index order. */
+export interface FailurePage {
+  items: BatchFailure[];
+  /** The index to pass as `after` for the next page, or null on the last page. */
+  nextAfter: number | null;
+}
+
+/** Where stored batches are read. Every method throws StorageError on failure. */
+export interface BatchReader {
+  /** A batch's counts, the state of its events and who sent it, or undefined. */
+  getBatch(batchId: string): Promise<OwnedBatch | undefined>;
+  /** Recent batches, newest first. */
+  listBatches(query: BatchListQuery): Promise<BatchPage>;
+  /** A batch's failed items with an index above `after` (all when absent). */
+  listFailures(batchId: string, page: { after?: number; limit: number }): Promise<FailurePage>;
 }
