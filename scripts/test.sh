@@ -25,6 +25,17 @@ if ! python3 -m pytest --version >/dev/null 2>&1 && ! /usr/bin/python3 -m pytest
   fi
 fi
 
+# The operator console's browser tests drive Debian's chromium, headless, through playwright-core
+# (installed once, quietly, where missing).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the console's browser tests..." >&2
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >.cache/apt-chromium.log 2>&1; then
+    tail -n 20 .cache/apt-chromium.log >&2
+    echo "FAILED: cannot install chromium (see .cache/apt-chromium.log); no test was run" >&2
+    exit 1
+  fi
+fi
+
 need_kafka
 
 began=$(date +%s)

@@ -6,6 +6,7 @@ import { type AdminRoutesDeps, createAdminRoutes } from "./http/admin_routes.ts"
 import { type KeyRing, requireKey } from "./http/auth.ts";
 import { createErrorHandler, notFound } from "./http/error_mapper.ts";
 import { createExecutionRoutes, type ExecutionRoutesDeps } from "./http/execution_routes.ts";
+import { type ConsoleDeps, createConsoleRoutes } from "./http/console/console_routes.tsx";
 import { createImportRoutes } from "./http/import_routes.ts";
 import { createOpenApiRoutes } from "./http/openapi.ts";
 import { createOpsRoutes, type OpsRoutesDeps } from "./http/ops_routes.ts";
@@ -19,6 +20,8 @@ export interface AppDeps {
   keys: KeyRing;
   metrics: Metrics;
   logger: Logger;
+  /** The operator console at /console (sessions and publishing); absent, no console. */
+  console?: Pick<ConsoleDeps, "sessions" | "publishing">;
 }
 
 /** Builds the app. */
@@ -53,6 +56,13 @@ export function createApp(deps: AppDeps) {
   app.route("/admin", createAdminRoutes(deps.admin));
   app.route("/", createOpsRoutes({ ...deps.ops, registry: metrics.registry }));
   app.route("/", createOpenApiRoutes());
+  if (deps.console) {
+    const batch = { ...deps.executions, metrics, logger };
+    app.route(
+      "/console",
+      createConsoleRoutes({ ...deps.console, keys: deps.keys, batch, batches: batch.batches }),
+    );
+  }
 
   app.notFound(notFound);
   app.onError(createErrorHandler(logger));

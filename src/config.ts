@@ -117,6 +117,9 @@ export const ConfigSchema = z.object({
   API_KEYS: list,
   ADMIN_API_KEYS: list,
   SHUTDOWN_TIMEOUT_MS: ms(0, 600_000, 10_000),
+  // Signs the operator console's session cookies; without it each process draws its own.
+  CONSOLE_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
   CONFIG_FILE: z.string().optional(),
 }).extend(TunablesSchema.shape).superRefine((config, ctx) => {
   if (config.BATCH_BYTES_IN_FLIGHT < config.BATCH_MAX_BYTES) {

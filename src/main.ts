@@ -10,6 +10,7 @@ import {
   type Tunables,
   TunablesSchema,
 } from "./config.ts";
+import { createBatchStore } from "./db/batch_store.ts";
 import { createDb, type DbOptions, pinSession } from "./db/client.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
 import { migrate } from "./db/migrate.ts";
@@ -273,7 +274,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     executions: {
       ingest: ingestor.ingest,
       getExecution: store.getExecution,
-      getBatch: store.getBatch,
+      batches: createBatchStore(db),
       batchLimiter,
       bodies,
       limits: () => ({
@@ -286,6 +287,28 @@ export async function startService(config: Config, options: StartOptions = {}) {
       }),
     },
     admin: { listDeadLetters: outbox.listDeadLetters, requeue: outbox.requeue },
+    console: {
+      sessions: {
+        // Without a configured secret, sessions last as long as this process.
+        secret: config.CONSOLE_SESSION_SECRET ??
+          Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16)).join(""),
+        ttlSeconds: config.CONSOLE_SESSION_TTL_MIN * 60,
+      },
+      publishing: {
+        view: async () => {
+          const stats = await outbox.stats();
+          return {
+            kafka: publishing?.status().kafka ?? "disabled",
+            pending: stats.pending,
+            oldestPendingSeconds: stats.oldestPendingSeconds,
+            deadLetters: stats.failed,
+            ratePerSecond: metrics.publishRate(),
+          };
+        },
+        listDeadLetters: outbox.listDeadLetters,
+        requeue: outbox.requeue,
+      },
+    },
     ops: { readiness },
     keys: createKeyRing(config.API_KEYS, config.ADMIN_API_KEYS),
     metrics,

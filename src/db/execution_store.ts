@@ -1,6 +1,6 @@
 // The bulk execution store: unnest-array inserts of whole chunks, with their outbox chunk, in one statement.
 import type { StoredExecution } from "../domain/execution.ts";
-import type { BatchStatus, ExecutionRepository } from "../domain/ports.ts";
+import type { ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 import { plainArray, textArray } from "./pg_array.ts";
 
@@ -101,12 +101,26 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
     saveBatch(summary) {
       // Both instants on the database's clock (the one created_at uses), the span between them
       // measured on the process's monotonic clock: a process clock set apart from the
-      // database's can no longer make a batch end before it began.
+      // database's can no longer make a batch end before it began. The failed items go in the
+      // same statement, so a batch is never seen without them.
+      const { failures } = summary;
       return db.run(async (sql) => {
-        await sql`
-          insert into batches (id, total, created, duplicates, failed, received_at, completed_at)
+        const batch = sql`
+          insert into batches (id, total, created, duplicates, failed, received_at, completed_at,
+            uploaded_by)
           values (${summary.batchId}, ${summary.total}, ${summary.created}, ${summary.duplicates},
-            ${summary.failed}, now() - ${summary.durationMs} * interval '1 millisecond', now())`;
+            ${summary.failed}, now() - ${summary.durationMs} * interval '1 millisecond', now(),
+            ${summary.uploadedBy})`;
+        if (failures.length === 0) return void await batch;
+        await sql`
+          with batch as (${batch})
+          insert into batch_failures (batch_id, item_index, execution_id, code, message, details)
+          select ${summary.batchId}::uuid, u.item_index, u.execution_id, u.code, u.message, u.details
+          from unnest(
+            ${failures.map((f) => f.index)}::int4[], ${failures.map((f) => f.id)}::text[],
+            ${failures.map((f) => f.code)}::text[], ${failures.map((f) => f.message)}::text[],
+            ${failures.map((f) => (f.details ? JSON.stringify(f.details) : null))}::text[]::jsonb[]
+          ) as u(item_index, execution_id, code, message, details)`;
       });
     },
   };
@@ -119,34 +133,7 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
     });
   }
 
-  /** A batch's counts and the state of its events, or undefined. */
-  function getBatch(batchId: string): Promise<BatchStatus | undefined> {
-    return db.run(async (sql) => {
-      const [row] = await sql`
-        select b.*,
-          (select coalesce(sum(cardinality(o.execution_ids)), 0) from outbox_chunks o
-            where o.batch_id = b.id)::int as pending,
-          (select count(*) from dead_letters d where d.batch_id = b.id)::int as failed_events
-        from batches b where b.id = ${batchId}::uuid`;
-      if (!row) return undefined;
-      return {
-        batchId: row.id,
-        total: row.total,
-        created: row.created,
-        duplicates: row.duplicates,
-        failed: row.failed,
-        receivedAt: row.received_at,
-        completedAt: row.completed_at,
-        events: {
-          published: row.created - row.pending - row.failed_events,
-          pending: row.pending,
-          failed: row.failed_events,
-        },
-      };
-    });
-  }
-
-  return { repository, getExecution, getBatch };
+  return { repository, getExecution };
 }
 
 /**

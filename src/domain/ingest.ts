@@ -58,6 +58,8 @@ export interface IngestOptions {
    * this, not twice its items. @default 32
    */
   maxSplitStatements?: number;
+  /** The fingerprint of the API key sending the batch, kept with it. @default null */
+  uploadedBy?: string | null;
 }
 
 /** The default of IngestOptions.maxSplitStatements. */
@@ -154,6 +156,15 @@ export function createIngestor(deps: IngestDeps) {
         duplicates,
         failed,
         durationMs: monotonicMs() - began,
+        uploadedBy: options.uploadedBy ?? null,
+        // Kept with the batch for GET /v1/batches/{batchId}: what failed and why, never the payload.
+        failures: failed === 0
+          ? []
+          : verdicts.flatMap(({ index, id, error }) =>
+            error
+              ? [{ index, id, code: error.code, message: error.message, details: error.details }]
+              : []
+          ),
       });
     }
     return result;

@@ -1,4 +1,5 @@
 // The ports the core talks through; adapters in db/ and publish/ implement them.
+import type { ItemErrorCode } from "./errors.ts";
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
 
 /** Counts of one batch. */
@@ -10,6 +11,16 @@ export interface BatchCounts {
   failed: number;
 }
 
+/** One failed item of a batch as it is kept with the batch: never the item's payload. */
+export interface BatchFailure {
+  index: number;
+  /** The id the item carried or was given, or null. */
+  id: string | null;
+  code: ItemErrorCode;
+  message: string;
+  details?: Array<{ path: string; message: string }>;
+}
+
 /** A finished batch as the ingestor records it for `GET /v1/batches/{batchId}`. */
 export interface BatchSummary extends BatchCounts {
   /**
@@ -17,6 +28,10 @@ export interface BatchSummary extends BatchCounts {
    * instants on one clock (received = completed minus this).
    */
   durationMs: number;
+  /** The fingerprint of the API key that sent it; null when access control is off. */
+  uploadedBy: string | null;
+  /** Its failed items, in index order. */
+  failures: BatchFailure[];
 }
 
 /** A stored batch's counts and where its events stand, as `GET /v1/batches/{batchId}` shows them. */
@@ -140,4 +155,43 @@ export interface Logger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+}
+
+/** A stored batch with the fingerprint of the key that sent it (null: access control was off). */
+export interface OwnedBatch extends BatchStatus {
+  uploadedBy: string | null;
+}
+
+/** Which recent batches to list. */
+export interface BatchListQuery {
+  /** Most batches to return. */
+  limit: number;
+  /** Only batches older than this one (its id): the next page. */
+  before?: string;
+  /** Only batches sent with this key fingerprint (plus those sent with access control off). */
+  uploadedBy?: string;
+}
+
+/** A page of recent batches, newest first. */
+export interface BatchPage {
+  batches: OwnedBatch[];
+  /** The batch id to pass as `before` for the next page, or null on the last page. */
+  nextBefore: string | null;
+}
+
+/** A page of a batch's failed items, in index order. */
+export interface FailurePage {
+  items: BatchFailure[];
+  /** The index to pass as `after` for the next page, or null on the last page. */
+  nextAfter: number | null;
+}
+
+/** Where stored batches are read. Every method throws StorageError on failure. */
+export interface BatchReader {
+  /** A batch's counts, the state of its events and who sent it, or undefined. */
+  getBatch(batchId: string): Promise<OwnedBatch | undefined>;
+  /** Recent batches, newest first. */
+  listBatches(query: BatchListQuery): Promise<BatchPage>;
+  /** A batch's failed items with an index above `after` (all when absent). */
+  listFailures(batchId: string, page: { after?: number; limit: number }): Promise<FailurePage>;
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
 import { ExecutionInputSchema } from "../domain/execution.ts";
 import type { BatchResult } from "../domain/ingest.ts";
-import type { BatchStatus } from "../domain/ports.ts";
+import type { BatchStatus, FailurePage } from "../domain/ports.ts";
 import { MAX_DETAILS_PER_ITEM } from "../domain/validate.ts";
 import type { DeadLetterView } from "./admin_routes.ts";
 import type { ReadinessReport } from "./ops_routes.ts";
@@ -123,7 +123,7 @@ export const StoredExecutionSchema = z.strictObject({
 }).describe("A stored execution; timestamps in UTC with milliseconds.");
 
 /** A batch's counts and where its events stand. */
-export const BatchViewSchema = z.strictObject({
+export const BatchSchema = z.strictObject({
   batchId: z.uuid(),
   total: count(),
   created: count(),
@@ -136,6 +136,51 @@ export const BatchViewSchema = z.strictObject({
     pending: count().describe("Waiting in the outbox."),
     failed: count().describe("Dead letters: see /admin/dead-letters."),
   }).describe("The Kafka events of the executions this batch created."),
+});
+
+/** One failed item of a batch, as kept with the batch (never its payload). */
+export const BatchFailureSchema = z.strictObject({
+  index: z.int().min(0).describe("Position of the item in the request."),
+  id: ItemVerdictSchema.shape.id,
+  code: ItemErrorSchema.shape.code,
+  message: z.string(),
+  details: ItemErrorSchema.shape.details,
+});
+
+/** GET /v1/batches/{batchId}: a batch, and a page of its failed items. */
+export const BatchViewSchema = BatchSchema.extend({
+  failures: z.strictObject({
+    items: z.array(BatchFailureSchema).describe("Failed items in index order: at most `limit`."),
+    nextAfter: z.int().min(0).nullable().describe(
+      "Pass as `after` for the next page; null on the last page.",
+    ),
+  }).describe("The batch's failed items, paged."),
+});
+
+/** GET /v1/batches: recent batches, newest first. */
+export const BatchListSchema = z.strictObject({
+  batches: z.array(BatchSchema),
+  nextBefore: z.uuid().nullable().describe(
+    "Pass as `before` for the next page; null on the last page.",
+  ),
+});
+
+/** The query of GET /v1/batches/{batchId}: which page of failed items. */
+export const BatchQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100).describe(
+    "Most failed items to return.",
+  ),
+  after: z.coerce.number().int().min(0).optional().describe(
+    "Only failed items with an index above this one: the previous page's `nextAfter`.",
+  ),
+});
+
+/** The query of GET /v1/batches: which page of recent batches. */
+export const BatchListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe("Most batches to return."),
+  before: z.uuid().optional().describe(
+    "Only batches older than this one: the previous page's `nextBefore`.",
+  ),
 });
 
 /** An event that failed its last publish attempt. */
@@ -182,7 +227,9 @@ type Assert<T extends true> = T;
 type Fits<Value, Schema extends z.ZodType> = [Value] extends [z.output<Schema>] ? true : false;
 type _RoutesSendWhatIsDocumented = [
   Assert<Fits<BatchResult, typeof BatchResponseSchema>>,
-  Assert<Fits<BatchStatus, typeof BatchViewSchema>>,
+  Assert<Fits<BatchStatus, typeof BatchSchema>>,
+  Assert<Fits<BatchStatus & { failures: FailurePage }, typeof BatchViewSchema>>,
+  Assert<Fits<{ batches: BatchStatus[]; nextBefore: string | null }, typeof BatchListSchema>>,
   Assert<Fits<DeadLetterView, typeof DeadLetterSchema>>,
   Assert<Fits<ReadinessReport & { status: "ready" | "not ready" }, typeof ReadinessSchema>>,
 ];
@@ -205,6 +252,22 @@ const LOGIN_001 = {
   durationMs: 2250,
   environment: "staging",
 } as const;
+
+// The second item of the README's curl: one verdict's error, and what its batch keeps of it.
+const INVALID_ITEM_ERROR: z.input<typeof ItemErrorSchema> = {
+  code: "VALIDATION_FAILED",
+  message: "Cannot accept execution at index 1: 2 problems (see details)",
+  details: [
+    {
+      path: "status",
+      message: "must be one of PASSED, FAILED, BLOCKED, SKIPPED, IN_PROGRESS, NOT_EXECUTED",
+    },
+    {
+      path: "startedAt",
+      message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
+    },
+  ],
+};
 
 /** Examples for the document, typed by their schemas (and checked against them by a test). */
 export const examples = {
@@ -253,20 +316,7 @@ export const examples = {
         index: 1,
         id: null,
         status: "failed",
-        error: {
-          code: "VALIDATION_FAILED",
-          message: "Cannot accept execution at index 1: 2 problems (see details)",
-          details: [
-            {
-              path: "status",
-              message: "must be one of PASSED, FAILED, BLOCKED, SKIPPED, IN_PROGRESS, NOT_EXECUTED",
-            },
-            {
-              path: "startedAt",
-              message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
-            },
-          ],
-        },
+        error: INVALID_ITEM_ERROR,
       },
     ],
   },
@@ -334,6 +384,20 @@ export const examples = {
     receivedAt: "2026-11-28T09:15:03.100Z",
     completedAt: "2026-11-28T09:15:03.120Z",
     events: { published: 1, pending: 0, failed: 0 },
+    failures: { items: [{ index: 1, id: null, ...INVALID_ITEM_ERROR }], nextAfter: null },
+  },
+  batchList: {
+    batches: [{
+      batchId: BATCH_ID,
+      total: 2,
+      created: 1,
+      duplicates: 0,
+      failed: 1,
+      receivedAt: "2026-11-28T09:15:03.100Z",
+      completedAt: "2026-11-28T09:15:03.120Z",
+      events: { published: 1, pending: 0, failed: 0 },
+    }],
+    nextBefore: null,
   },
   deadLetters: {
     deadLetters: [{
@@ -361,6 +425,7 @@ export const examples = {
   batchAllInvalid: z.input<typeof BatchRejectedSchema>;
   storedExecution: z.input<typeof StoredExecutionSchema>;
   batchView: z.input<typeof BatchViewSchema>;
+  batchList: z.input<typeof BatchListSchema>;
   deadLetters: z.input<typeof DeadLettersSchema>;
   readiness: z.input<typeof ReadinessSchema>;
 };

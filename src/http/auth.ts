@@ -5,17 +5,54 @@ import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
+/**
+ * What identifies a key wherever it is kept (a batch's sender, a console session): 64 bits of a
+ * SHA-256 of the key under a label of its own, so it is never the digest that keys are compared by.
+ */
+export function keyFingerprint(key: string): string {
+  return createHash("sha256").update("execution-ingest key fingerprint\0").update(key).digest(
+    "hex",
+  ).slice(0, 16);
+}
+
+/** Who sent a request: the role of its key and the key's fingerprint (null with access control off). */
+export interface Caller {
+  role: "admin" | "user";
+  keyId: string | null;
+}
+
+/** The caller when access control is off (development): anyone may do anything. */
+export const OPEN_CALLER: Caller = { role: "admin", keyId: null };
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by requireKey: who sent the request. */
+    caller: Caller;
+  }
+}
+
+/** Whether a caller may read a batch: an admin any, a user key those it sent (or sent with no keys). */
+export function mayRead(caller: Caller, batch: { uploadedBy: string | null }): boolean {
+  return caller.role === "admin" || batch.uploadedBy === null || batch.uploadedBy === caller.keyId;
+}
+
 /** The configured keys, hashed once so each comparison is over equal-length digests. */
 export interface KeyRing {
   enabled: boolean;
   /** "admin", "user", or undefined for a key that is not configured. */
   roleOf(key: string): "admin" | "user" | undefined;
+  /** The role of the configured key with this fingerprint, or undefined. */
+  roleOfFingerprint(keyId: string): "admin" | "user" | undefined;
 }
 
 /** Creates the key ring; with no key at all, access control is off (development only). */
 export function createKeyRing(userKeys: string[], adminKeys: string[]): KeyRing {
   const users = userKeys.map(digest);
   const admins = adminKeys.map(digest);
+  const fingerprints = new Map<string, "admin" | "user">([
+    ...userKeys.map((key) => [keyFingerprint(key), "user"] as const),
+    ...adminKeys.map((key) => [keyFingerprint(key), "admin"] as const),
+  ]);
   // Compares against every key without stopping early, so timing says nothing about which matched.
   const matches = (candidate: Buffer, keys: Buffer[]) =>
     keys.reduce((found, key) => timingSafeEqual(candidate, key) || found, false);
@@ -27,13 +64,17 @@ export function createKeyRing(userKeys: string[], adminKeys: string[]): KeyRing 
       const user = matches(candidate, users);
       return admin ? "admin" : user ? "user" : undefined;
     },
+    roleOfFingerprint: (keyId) => fingerprints.get(keyId),
   };
 }
 
 /** Requires a key of the given role (an admin key also opens user routes). */
 export function requireKey(ring: KeyRing, role: "user" | "admin"): MiddlewareHandler {
   return async (c, next) => {
-    if (!ring.enabled) return await next();
+    if (!ring.enabled) {
+      c.set("caller", OPEN_CALLER);
+      return await next();
+    }
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
@@ -52,6 +93,7 @@ export function requireKey(ring: KeyRing, role: "user" | "admin"): MiddlewareHan
     if (role === "admin" && found !== "admin") {
       throw new ApiError(403, ApiErrorCode.FORBIDDEN, "This endpoint needs an admin API key");
     }
+    c.set("caller", { role: found, keyId: keyFingerprint(match[1]) });
     await next();
   };
 }

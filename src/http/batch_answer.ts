@@ -13,7 +13,7 @@ import { errorBody } from "./error_mapper.ts";
 export interface BatchAnswerDeps {
   ingest(
     items: readonly unknown[],
-    options: { chunkSize: number; chunkConcurrency: number },
+    options: { chunkSize: number; chunkConcurrency: number; uploadedBy: string | null },
   ): Promise<BatchResult>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
@@ -38,20 +38,17 @@ export function batchStatus(result: BatchResult): 200 | 207 | 422 | 503 {
 }
 
 /**
- * Reads the request's items with `read`, then takes a limiter slot, ingests them and answers.
- * `read` returns the body's bytes it took from the budget; they are given back once the batch is
- * stored. `present` turns the result into the body (the JUnit import adds each testCaseKey).
+ * Takes a limiter slot, ingests the items read from the request and counts and logs the batch;
+ * the `bytes` they hold in the budget are given back once it is stored. Throws ApiError 503 when
+ * the service is saturated or nothing could be stored. The API routes and the console share it.
  */
-export async function answerBatch<Body extends BatchResult>(
+export async function ingestBatch(
   c: Context,
   deps: BatchAnswerDeps,
-  read: (limits: BatchLimits) => Promise<{ items: readonly unknown[]; bytes: number }>,
-  present: (result: BatchResult) => Body,
-): Promise<Response> {
+  read: { items: readonly unknown[]; bytes: number },
+): Promise<BatchResult> {
   const limits = deps.limits();
-  // The body is read before a slot is taken: a slow client holds bytes of the budget and its
-  // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
-  const { items, bytes } = await read(limits);
+  const { items, bytes } = read;
   let answer: { result: BatchResult; seconds: number };
   try {
     answer = await deps.batchLimiter.run(async () => {
@@ -59,6 +56,7 @@ export async function answerBatch<Body extends BatchResult>(
       const result = await deps.ingest(items, {
         chunkSize: limits.chunkSize,
         chunkConcurrency: limits.chunkConcurrency,
+        uploadedBy: c.get("caller")?.keyId ?? null,
       });
       return { result, seconds: (performance.now() - began) / 1000 };
     });
@@ -96,6 +94,24 @@ export async function answerBatch<Body extends BatchResult>(
       { retryAfterSeconds: RETRY_AFTER_UNAVAILABLE },
     );
   }
+  return result;
+}
+
+/**
+ * Reads the request's items with `read`, then ingests them (ingestBatch) and answers.
+ * `read` returns the body's bytes it took from the budget. `present` turns the result into the
+ * body (the JUnit import adds each testCaseKey).
+ */
+export async function answerBatch<Body extends BatchResult>(
+  c: Context,
+  deps: BatchAnswerDeps,
+  read: (limits: BatchLimits) => Promise<{ items: readonly unknown[]; bytes: number }>,
+  present: (result: BatchResult) => Body,
+): Promise<Response> {
+  // The body is read before a slot is taken: a slow client holds bytes of the budget and its
+  // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
+  const result = await ingestBatch(c, deps, await read(deps.limits()));
+  const status = batchStatus(result);
   const body = present(result);
   if (status === 422) {
     const allValidation = result.items.every((item) =>
@@ -114,5 +130,5 @@ export async function answerBatch<Body extends BatchResult>(
       );
     return c.json({ ...body, ...envelope }, 422);
   }
-  return c.json(body, status);
+  return c.json(body, status as 200 | 207);
 }

@@ -1,15 +1,37 @@
-// The /v1 routes: post a batch, read one execution, read a batch's counts.
-import { Hono } from "hono";
+// The /v1 routes: post a batch, read one execution, list batches, read a batch and its failed items.
+import { type Context, Hono } from "hono";
+import type { z } from "zod";
 import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
-import type { BatchStatus } from "../domain/ports.ts";
+import type { BatchReader, OwnedBatch } from "../domain/ports.ts";
+import { BatchListQuerySchema, BatchQuerySchema } from "./api_schemas.ts";
+import { mayRead, OPEN_CALLER } from "./auth.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
 import { readBatch } from "./batch_body.ts";
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps extends BatchAnswerDeps {
   getExecution(id: string): Promise<StoredExecution | undefined>;
-  getBatch(id: string): Promise<BatchStatus | undefined>;
+  batches: BatchReader;
+}
+
+/** A batch as the API shows it: who sent it stays inside. */
+export function batchView({ uploadedBy: _, ...batch }: OwnedBatch) {
+  return batch;
+}
+
+function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(c.req.query());
+  if (parsed.success) return parsed.data;
+  const [issue] = parsed.error.issues;
+  const name = issue.code === "unrecognized_keys" ? issue.keys[0] : String(issue.path[0]);
+  throw new ApiError(
+    400,
+    ApiErrorCode.INVALID_PARAMETER,
+    `Cannot use the query parameter "${name.slice(0, 64)}": ${
+      issue.code === "unrecognized_keys" ? "it is not known here" : issue.message
+    }`,
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,11 +71,27 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
     return c.json(toExecutionJson(execution));
   });
 
+  app.get("/batches", async (c) => {
+    const query = readQuery(c, BatchListQuerySchema);
+    const caller = c.get("caller") ?? OPEN_CALLER;
+    const page = await deps.batches.listBatches({
+      limit: query.limit,
+      before: query.before?.toLowerCase(),
+      uploadedBy: caller.role === "admin" ? undefined : caller.keyId ?? undefined,
+    });
+    return c.json({ batches: page.batches.map(batchView), nextBefore: page.nextBefore });
+  });
+
   app.get("/batches/:batchId", async (c) => {
     const id = requireUuid(c.req.param("batchId"), "batch");
-    const batch = await deps.getBatch(id);
-    if (!batch) throw new ApiError(404, ApiErrorCode.NOT_FOUND, `Cannot find batch "${id}"`);
-    return c.json(batch);
+    const query = readQuery(c, BatchQuerySchema);
+    const batch = await deps.batches.getBatch(id);
+    // Another key's batch is answered as if it did not exist: its id says nothing.
+    if (!batch || !mayRead(c.get("caller") ?? OPEN_CALLER, batch)) {
+      throw new ApiError(404, ApiErrorCode.NOT_FOUND, `Cannot find batch "${id}"`);
+    }
+    const failures = await deps.batches.listFailures(id, query);
+    return c.json({ ...batchView(batch), failures });
   });
 
   return app;

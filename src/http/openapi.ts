@@ -31,7 +31,10 @@ const RESPONSE_SCHEMAS = {
   ErrorEnvelope: api.ErrorEnvelopeSchema,
   ApiError: api.ApiErrorSchema,
   StoredExecution: api.StoredExecutionSchema,
+  Batch: api.BatchSchema,
   BatchView: api.BatchViewSchema,
+  BatchFailure: api.BatchFailureSchema,
+  BatchList: api.BatchListSchema,
   DeadLetters: api.DeadLettersSchema,
   DeadLetter: api.DeadLetterSchema,
   RequeueResponse: api.RequeueResponseSchema,
@@ -122,9 +125,9 @@ function invalidParameter(what: string) {
   });
 }
 
-/** The query parameters of the JUnit import, from the schema the route parses them with. */
-function importParameters() {
-  return Object.entries(JunitImportQuerySchema.shape).map(([name, schema]) => {
+/** A route's query parameters, from the schema the route parses them with. */
+function queryParameters(query: z.ZodObject) {
+  return Object.entries(query.shape).map(([name, schema]) => {
     const { $schema: _dialect, description, ...json } = z.toJSONSchema(schema, {
       io: "input",
       target: "draft-2020-12",
@@ -264,7 +267,7 @@ export function createOpenApiDocument() {
           summary: "Import a JUnit XML report",
           description: JUNIT_MAPPING,
           security: USER,
-          parameters: importParameters(),
+          parameters: queryParameters(JunitImportQuerySchema),
           requestBody: {
             required: true,
             content: Object.fromEntries(
@@ -360,19 +363,55 @@ export function createOpenApiDocument() {
           },
         },
       },
+      "/v1/batches": {
+        get: {
+          operationId: "listBatches",
+          tags: ["executions"],
+          summary: "List recent batches, newest first",
+          description:
+            "The batches that stored something, with their counts and where their events stand, " +
+            "newest first, paged with `before`. A user key sees the batches it sent (and those " +
+            "sent while access control was off); an admin key sees all.",
+          security: USER,
+          parameters: queryParameters(api.BatchListQuerySchema),
+          responses: {
+            200: jsonResponse("A page of batches.", "BatchList", {
+              page: ["One batch", ex.batchList],
+            }),
+            400: errorResponse("A query parameter is malformed.", {
+              badLimit: [
+                "INVALID_PARAMETER",
+                'Cannot use the query parameter "limit": Too big: expected number to be <=100',
+              ],
+            }),
+            ...USER_ERRORS,
+            503: shared("ReadUnavailable"),
+          },
+        },
+      },
       "/v1/batches/{batchId}": {
         get: {
           operationId: "getBatch",
           tags: ["executions"],
-          summary: "Read a batch's counts and where its events stand",
+          summary: "Read a batch's counts, where its events stand, and its failed items",
+          description:
+            "The failed items are kept with the batch (index, id, code, message, details; never " +
+            "the payload) and paged with `limit` and `after`. A batch that stored nothing (every " +
+            "item failed) is not kept: its answer is its only record. A user key gets 404 for a " +
+            "batch another key sent.",
           security: USER,
-          parameters: [uuidPath("batchId", "batch")],
+          parameters: [uuidPath("batchId", "batch"), ...queryParameters(api.BatchQuerySchema)],
           responses: {
             200: jsonResponse("The batch.", "BatchView", { batch: ["A batch", ex.batchView] }),
-            400: invalidParameter("batch"),
-            404: errorResponse("No batch has this id (or it stored nothing).", {
-              notFound: ["NOT_FOUND", `Cannot find batch "${ex.batchView.batchId}"`],
+            400: errorResponse("The batch id is not a UUID, or a query parameter is malformed.", {
+              notUuid: ["INVALID_PARAMETER", `Cannot look up batch "abc": not a UUID`],
             }),
+            404: errorResponse(
+              "No batch has this id (or it stored nothing, or another key sent it).",
+              {
+                notFound: ["NOT_FOUND", `Cannot find batch "${ex.batchView.batchId}"`],
+              },
+            ),
             ...USER_ERRORS,
             503: shared("ReadUnavailable"),
           },

@@ -4,6 +4,7 @@ import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { PublishObserver } from "../publish/publisher.ts";
 import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
+import { createRateMeter } from "./rate_meter.ts";
 
 export type { KafkaState, MetricSources } from "./gauges.ts";
 
@@ -154,10 +155,12 @@ export function createMetrics(build: BuildInfo) {
     help: "Events handed back to the outbox because Kafka was unreachable after the last retry",
     registers,
   });
+  const publishRate = createRateMeter();
   const publishObserver: PublishObserver = {
     sent: (seconds) => publishDuration.observe(seconds),
     published(lagSeconds) {
       published.inc(lagSeconds.length);
+      publishRate.add(lagSeconds.length);
       for (const lag of lagSeconds) publishLag.observe(lag);
     },
     retried: (count) => retries.inc(count),
@@ -168,6 +171,8 @@ export function createMetrics(build: BuildInfo) {
   return {
     registry,
     publishObserver,
+    /** Events this instance published per second over the last minute (for the console). */
+    publishRate: () => publishRate.perSecond(),
     /** Points the scrape-time gauges at the live objects. */
     bind(next: MetricSources) {
       Object.assign(sources, next);

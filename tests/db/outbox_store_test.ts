@@ -199,7 +199,10 @@ Deno.test("the migration carries the per-event outbox over: pending rows as chun
     await db.sql`
       insert into outbox (execution_id, batch_id, state, available_at, attempts, last_error)
       values (${failed}, ${batch}, 'failed', now(), 4, 'KafkaJSProtocolError')`;
-    assert.deepEqual(await migrate(db.sql, schema), ["0003_outbox_chunks"]);
+    assert.deepEqual(
+      await migrate(db.sql, schema, all.filter((m) => m.version < "0004")),
+      ["0003_outbox_chunks"],
+    );
     const chunks = await db.sql`
       select cardinality(execution_ids) as n from outbox_chunks order by n`;
     assert.deepEqual(chunks.map((c) => c.n), [200, 500]);

@@ -419,6 +419,20 @@ Deno.test("the batch summary is saved with the counts when something was stored,
       [3, 2, 0, 1],
     );
     assert.equal(summaries[0].durationMs, 250, "the span of the monotonic clock, not a wall time");
+    assert.equal(summaries[0].uploadedBy, null);
+    assert.deepEqual(summaries[0].failures.map((f) => [f.index, f.id, f.code]), [
+      [1, null, "VALIDATION_FAILED"],
+    ]);
+    assert.deepEqual(summaries[0].failures[0].details, [
+      { path: "", message: "must be a JSON object, got null" },
+    ]);
+  });
+
+  await t.step("the summary names the key that sent the batch", async () => {
+    const { ingest, summaries } = setup();
+    await ingest(raws(1), { chunkSize: 10, uploadedBy: "0123456789abcdef" });
+    assert.equal(summaries[0].uploadedBy, "0123456789abcdef");
+    assert.deepEqual(summaries[0].failures, []);
   });
 
   await t.step("a batch where every item failed validation saves nothing", async () => {

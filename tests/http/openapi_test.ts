@@ -90,6 +90,7 @@ Deno.test("GET /openapi.json serves a valid OpenAPI 3.1 document that the real a
         "/healthz",
         "/metrics",
         "/readyz",
+        "/v1/batches",
         "/v1/batches/{batchId}",
         "/v1/executions/batch",
         "/v1/executions/{id}",
@@ -196,10 +197,20 @@ Deno.test("GET /openapi.json serves a valid OpenAPI 3.1 document that the real a
       const batch = await fetch(`${url}/v1/batches/${answer.batchId}`, { headers });
       assert.equal(batch.status, 200);
       assert.match(batch.headers.get("content-type") ?? "", /^application\/json/);
+      const view = await batch.json();
+      assertFits(jsonSchemaOf(document, "/v1/batches/{batchId}", "get", 200), view, "batch view");
+      assert.equal(
+        view.failures.items[0].code,
+        "VALIDATION_FAILED",
+        "the 207's failed item is kept",
+      );
+      const list = await fetch(`${url}/v1/batches?limit=5`, { headers });
+      assert.equal(list.status, 200);
+      assert.match(list.headers.get("content-type") ?? "", /^application\/json/);
       assertFits(
-        jsonSchemaOf(document, "/v1/batches/{batchId}", "get", 200),
-        await batch.json(),
-        "batch view",
+        jsonSchemaOf(document, "/v1/batches", "get", 200),
+        await list.json(),
+        "batch list",
       );
     });
 

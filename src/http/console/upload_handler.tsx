@@ -1,0 +1,121 @@
+// GET and POST /console/upload: read the form's file within the batch limits, ingest it through the
+// API's own use case, and show its counts, failed rows and failure file.
+import { Buffer } from "node:buffer";
+import type { Context } from "hono";
+import { z } from "zod";
+import { INPUT_FORMATS } from "../../cli/read_executions.ts";
+import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
+import { ExecutionInputSchema } from "../../domain/execution.ts";
+import { type BatchAnswerDeps, batchStatus, ingestBatch } from "../batch_answer.ts";
+import { checkCsrf, CSRF_FIELD } from "./session.ts";
+import { failureFile, failuresOf, readUpload } from "./upload.ts";
+import { SHOWN_FAILURES, type UploadOutcome, UploadPage } from "./upload_page.tsx";
+
+// Empty fields are absent; a start must be a timestamp the API would take.
+const blank = (value: unknown) => (value === "" ? undefined : value);
+const UploadForm = z.object({
+  format: z.preprocess(blank, z.enum(INPUT_FORMATS).optional()),
+  cycleKey: z.preprocess(blank, z.string().optional()),
+  environment: z.preprocess(blank, z.string().optional()),
+  startedAt: z.preprocess(blank, ExecutionInputSchema.shape.startedAt.optional()),
+});
+
+const SATURATED_RETRY_SECONDS = 2;
+
+/** The upload page's handlers. */
+export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
+  const page = (c: Context, extra: { error?: string; outcome?: UploadOutcome } = {}) => {
+    const { maxItems, maxBytes } = deps.limits();
+    return (
+      <UploadPage
+        session={c.get("session")!}
+        open={deps.open}
+        maxItems={maxItems}
+        maxBytes={maxBytes}
+        {...extra}
+      />
+    );
+  };
+
+  async function post(c: Context) {
+    const form = await c.req.parseBody();
+    checkCsrf(c.get("session")!, form[CSRF_FIELD]);
+    try {
+      return c.html(await ingestUpload(c, form));
+    } catch (error) {
+      // A refused upload is told on the upload page, so the form is at hand for the next try.
+      if (!(error instanceof ApiError)) throw error;
+      c.set("errorCode", error.code);
+      return c.html(page(c, { error: error.message }), error.status);
+    }
+  }
+
+  async function ingestUpload(c: Context, form: Record<string, unknown>) {
+    const file = form.file;
+    if (!(file instanceof File) || file.size === 0) {
+      throw new ApiError(400, ApiErrorCode.INVALID_BODY, "Choose a report file to upload");
+    }
+    const fields = UploadForm.safeParse(form);
+    if (!fields.success) {
+      const [issue] = fields.error.issues;
+      throw new ApiError(
+        400,
+        ApiErrorCode.INVALID_PARAMETER,
+        `Cannot use the field "${String(issue.path[0])}": ${issue.message}`,
+      );
+    }
+    const { budget } = deps.bodies;
+    if (!budget.take(file.size)) {
+      throw new ApiError(
+        503,
+        ApiErrorCode.SERVICE_SATURATED,
+        "The service is busy with other uploads; try again in a moment",
+        { retryAfterSeconds: SATURATED_RETRY_SECONDS },
+      );
+    }
+    let upload;
+    try {
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
+      } catch {
+        throw new ApiError(
+          400,
+          ApiErrorCode.INVALID_BODY,
+          `Cannot read "${file.name}": it is not UTF-8; save it as UTF-8`,
+        );
+      }
+      upload = readUpload(file.name, text, fields.data, deps.limits().maxItems);
+    } catch (error) {
+      budget.give(file.size);
+      throw error;
+    }
+    const result = await ingestBatch(c, deps, { items: upload.items, bytes: file.size });
+    const failures = failuresOf(upload, result);
+    const download = failures.length > 0 ? failureFile(file.name, upload, failures) : undefined;
+    return page(c, {
+      outcome: {
+        fileName: file.name,
+        batchId: result.batchId,
+        kept: batchStatus(result) !== 422,
+        total: result.total,
+        created: result.created,
+        duplicates: result.duplicates,
+        failed: result.failed,
+        failures: failures.slice(0, SHOWN_FAILURES),
+        download: download && {
+          fileName: download.fileName,
+          // The rows are in this answer only (never kept on the server): the link carries them.
+          href: `data:${download.type};charset=utf-8;base64,${
+            Buffer.from(download.text).toString("base64")
+          }`,
+        },
+      },
+    });
+  }
+
+  return {
+    show: (c: Context) => c.html(page(c)),
+    post,
+  };
+}
