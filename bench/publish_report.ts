@@ -30,6 +30,10 @@ export async function measurePublishing(plan: PublishingPlan = {}) {
   for (const client of CLIENTS) {
     byClient[client] = await load({ serviceEnv: { KAFKA_CLIENT: client } });
   }
+  // Whether the publishing worker still pays with the faster client: the same run without it.
+  const inline = await load({
+    serviceEnv: { KAFKA_CLIENT: "platformatic", PUBLISH_IN_WORKER: "false" },
+  });
   // One client posting back to back: Kafka off, then on (the default client).
   const single = {
     off: await load({ clients: 1, kafkaOff: true }),
@@ -45,7 +49,7 @@ export async function measurePublishing(plan: PublishingPlan = {}) {
     kafkaOutageSeconds: pauseSeconds,
     outageMode: "pause",
   });
-  return { producers, byClient, single, stopped, paused };
+  return { producers, byClient, inline, single, stopped, paused };
 }
 
 /** What measurePublishing returned. */
@@ -139,6 +143,11 @@ export function formatPublishing(r: PublishingResults): string {
       r.byClient.platformatic,
     ),
     block("8 clients, kafkajs", "deno task load --client kafkajs", r.byClient.kafkajs),
+    block(
+      "8 clients, @platformatic/kafka, publishing in the HTTP thread (no worker)",
+      "PUBLISH_IN_WORKER=false deno task load --client platformatic",
+      r.inline,
+    ),
     block("One client, Kafka off", "deno task load --clients 1 --kafka-off", r.single.off),
     block("One client, Kafka on", "deno task load --clients 1", r.single.on),
     block(
