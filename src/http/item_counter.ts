@@ -46,67 +46,117 @@ export function createNdjsonCounter(): ItemCounter {
 /**
  * JSON: counts the elements of the `executions` array of a `{"executions": [...]}` body (the
  * largest such array, if the key is repeated). Exact for valid JSON; for other text the count
- * is a guess, and parsing afterwards says what is wrong.
+ * is a guess, and parsing afterwards says what is wrong. One pass, byte by byte, in one tight
+ * loop: a call per string (indexOf) cost more than JSON.parse of the same body.
  */
 export function createJsonCounter(): ItemCounter {
-  let depth = 0, inString = false, backslashes = 0;
-  let key = "", candidate = "", counting = false, expecting = false, current = 0, count = 0;
+  const state: JsonScan = {
+    depth: 0,
+    inString: false,
+    escaped: false,
+    candidate: "",
+    key: "",
+    counting: false,
+    expecting: false,
+    current: 0,
+    count: 0,
+  };
   return {
-    push(chunk) {
-      let i = 0;
-      while (i < chunk.length) {
-        if (inString) {
-          // Only the top-level keys are read; other strings are skipped to their closing quote.
-          const quote = chunk.indexOf(QUOTE, i);
-          const end = quote === -1 ? chunk.length : quote;
-          let run = 0;
-          while (run < end - i && chunk[end - 1 - run] === BACKSLASH) run++;
-          if (depth === 1 && candidate.length <= EXECUTIONS.length) {
-            candidate += String.fromCharCode(...chunk.subarray(i, Math.min(end, i + 16)));
-          }
-          if (quote === -1) {
-            backslashes = run === end - i ? backslashes + run : run;
-            break;
-          }
-          const escaped = (run === end - i ? backslashes + run : run) % 2 === 1;
-          backslashes = 0;
-          i = quote + 1;
-          if (escaped) {
-            if (depth === 1) candidate += '"';
-            continue;
-          }
-          inString = false;
-          continue;
-        }
-        const byte = chunk[i++];
-        if (isBlank(byte) || byte === NEWLINE) continue;
-        if (counting && depth === 2 && expecting && byte !== CLOSE_ARRAY) {
+    push: (chunk) => scanJson(state, chunk),
+    get count() {
+      return state.count;
+    },
+  };
+}
+
+/** Where a JSON scan stands between chunks. */
+interface JsonScan {
+  depth: number;
+  inString: boolean;
+  escaped: boolean;
+  /** The top-level string being read: only strings at depth 1 are kept, only their first bytes. */
+  candidate: string;
+  /** The last top-level key read. */
+  key: string;
+  counting: boolean;
+  expecting: boolean;
+  current: number;
+  count: number;
+}
+
+// One function for every counter, so V8 optimises it once; the state lives in locals in the loop.
+function scanJson(state: JsonScan, chunk: Uint8Array): number {
+  let { depth, inString, escaped, candidate, key, counting, expecting, current, count } = state;
+  for (let i = 0; i < chunk.length; i++) {
+    const byte = chunk[i];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (byte === BACKSLASH) {
+        escaped = true;
+        continue;
+      } else if (byte === QUOTE) {
+        inString = false;
+        continue;
+      }
+      if (depth === 1 && candidate.length <= EXECUTIONS.length) {
+        candidate += String.fromCharCode(byte);
+      }
+      continue;
+    }
+    switch (byte) {
+      case 0x20:
+      case 0x09:
+      case 0x0d:
+      case NEWLINE:
+        continue;
+      case QUOTE:
+        if (expecting && counting && depth === 2) {
           expecting = false;
           if (++current > count) count = current;
         }
-        if (byte === QUOTE) {
-          inString = true;
-          if (depth === 1) candidate = "";
-        } else if (byte === COLON && depth === 1) {
-          key = candidate;
-        } else if (byte === COMMA) {
-          if (depth === 2) expecting = true;
-        } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
-          depth++;
-          if (depth === 2 && byte === OPEN_ARRAY && key === EXECUTIONS) {
-            counting = true;
-            expecting = true;
-            current = 0;
-          }
-        } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
-          if (depth === 2) counting = false;
-          depth--;
+        inString = true;
+        if (depth === 1) candidate = "";
+        continue;
+      case COLON:
+        if (depth === 1) key = candidate;
+        continue;
+      case COMMA:
+        if (depth === 2) expecting = true;
+        continue;
+      case OPEN_OBJECT:
+      case OPEN_ARRAY:
+        if (expecting && counting && depth === 2) {
+          expecting = false;
+          if (++current > count) count = current;
         }
-      }
-      return count;
-    },
-    get count() {
-      return count;
-    },
-  };
+        depth++;
+        if (depth === 2 && byte === OPEN_ARRAY && key === EXECUTIONS) {
+          counting = true;
+          expecting = true;
+          current = 0;
+        }
+        continue;
+      case CLOSE_OBJECT:
+      case CLOSE_ARRAY:
+        if (depth === 2) counting = false;
+        depth--;
+        continue;
+      default:
+        // The first byte of a number, true, false or null.
+        if (expecting && counting && depth === 2) {
+          expecting = false;
+          if (++current > count) count = current;
+        }
+    }
+  }
+  state.depth = depth;
+  state.inString = inString;
+  state.escaped = escaped;
+  state.candidate = candidate;
+  state.key = key;
+  state.counting = counting;
+  state.expecting = expecting;
+  state.current = current;
+  state.count = count;
+  return count;
 }
