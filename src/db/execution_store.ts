@@ -1,5 +1,5 @@
 // The bulk execution store: unnest-array inserts of whole chunks, with their outbox chunk, in one statement.
-import type { StoredExecution } from "../domain/execution.ts";
+import type { ExecutionRecord, StoredExecution } from "../domain/execution.ts";
 import type { ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 import { plainArray, textArray } from "./pg_array.ts";
@@ -27,29 +27,8 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       // cannot deadlock each other.
       const records = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const n = records.length;
-      const ids = new Array<string>(n), keys = new Array<string>(n);
-      const statuses = new Array<string>(n), started = new Array<string>(n);
-      const finished = new Array<string | null>(n), durations = new Array<number | null>(n);
-      const cycles = new Array<string | null>(n), environments = new Array<string | null>(n);
-      const executedBy = new Array<string | null>(n), comments = new Array<string | null>(n);
-      const attributes = new Array<string | null>(n);
-      for (let i = 0; i < n; i++) {
-        const r = records[i];
-        ids[i] = r.id;
-        keys[i] = r.testCaseKey;
-        statuses[i] = r.status;
-        started[i] = r.startedAt;
-        finished[i] = r.finishedAt;
-        durations[i] = r.durationMs;
-        cycles[i] = r.cycleKey;
-        environments[i] = r.environment;
-        executedBy[i] = r.executedBy;
-        comments[i] = r.comment;
-        // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL.
-        attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
-      }
-      // Each column travels as one array literal (built here in one pass) cast by the server.
-      const idList = plainArray(ids);
+      const c = encodeColumns(records);
+      const idList = c.ids;
       return db.run(async (sql) => {
         const began = performance.now();
         const [row] = await sql`
@@ -61,11 +40,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
             select u.id, ${batchId}::uuid, u.test_case_key, u.status, u.started_at, u.finished_at,
               u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes
             from unnest(
-              ${idList}::uuid[], ${textArray(keys)}::text[], ${plainArray(statuses)}::text[],
-              ${plainArray(started)}::timestamptz[], ${plainArray(finished)}::timestamptz[],
-              ${plainArray(durations)}::int4[], ${textArray(cycles)}::text[],
-              ${textArray(environments)}::text[], ${textArray(executedBy)}::text[],
-              ${textArray(comments)}::text[], ${textArray(attributes)}::text[]::jsonb[]
+              ${idList}::uuid[], ${c.keys}::text[], ${c.statuses}::text[],
+              ${c.started}::timestamptz[], ${c.finished}::timestamptz[],
+              ${c.durations}::int4[], ${c.cycles}::text[],
+              ${c.environments}::text[], ${c.executedBy}::text[],
+              ${c.comments}::text[], ${c.attributes}::text[]::jsonb[]
             ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
               environment, executed_by, comment, attributes)
             on conflict (id) do nothing
@@ -155,5 +134,45 @@ export function rowToExecution(row: Record<string, unknown>): StoredExecution {
     comment: row.comment as string | null,
     attributes: row.attributes as Record<string, unknown> | null,
     createdAt: row.created_at as string,
+  };
+}
+
+/** The insert's column arrays as PostgreSQL array literals, one pass over the records. */
+export function encodeColumns(records: readonly ExecutionRecord[]) {
+  const n = records.length;
+  const ids = new Array<string>(n), keys = new Array<string>(n);
+  const statuses = new Array<string>(n), started = new Array<string>(n);
+  const finished = new Array<string | null>(n), durations = new Array<number | null>(n);
+  const cycles = new Array<string | null>(n), environments = new Array<string | null>(n);
+  const executedBy = new Array<string | null>(n), comments = new Array<string | null>(n);
+  const attributes = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    ids[i] = r.id;
+    keys[i] = r.testCaseKey;
+    statuses[i] = r.status;
+    started[i] = r.startedAt;
+    finished[i] = r.finishedAt;
+    durations[i] = r.durationMs;
+    cycles[i] = r.cycleKey;
+    environments[i] = r.environment;
+    executedBy[i] = r.executedBy;
+    comments[i] = r.comment;
+    // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL.
+    attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
+  }
+  // Each column travels as one array literal (built here in one pass) cast by the server.
+  return {
+    ids: plainArray(ids),
+    keys: textArray(keys),
+    statuses: plainArray(statuses),
+    started: plainArray(started),
+    finished: plainArray(finished),
+    durations: plainArray(durations),
+    cycles: textArray(cycles),
+    environments: textArray(environments),
+    executedBy: textArray(executedBy),
+    comments: textArray(comments),
+    attributes: textArray(attributes),
   };
 }
