@@ -1,7 +1,7 @@
 // deno bench, no services: the per-item work around the insert (validate + toRecord, the insert's
 // array literals, the row mapping), for 1,000 items each, to compare code paths without a database.
 import { v7 as uuidv7 } from "uuid";
-import { encodeColumns, rowToExecution } from "../src/db/execution_store.ts";
+import { encodeColumns, rowToExecution } from "../src/db/execution_columns.ts";
 import type { ExecutionRecord } from "../src/domain/execution.ts";
 import { toRecord, validateExecution } from "../src/domain/validate.ts";
 import { executions } from "../tests/_helpers.ts";
@@ -14,21 +14,11 @@ const inputs = items.map((raw) => {
   return checked.value;
 });
 const records: ExecutionRecord[] = inputs.map((input) => toRecord(input, uuidv7));
-// Rows as postgres.js hands them over: snake_case columns, jsonb already parsed.
+// Rows as postgres.js hands them over from the store's select list, jsonb already parsed.
 const rows = records.map((r) => ({
-  id: r.id,
-  batch_id: "0190c5c2-6f3e-7a10-9d2e-3b4c5d6e7f80",
-  test_case_key: r.testCaseKey,
-  status: r.status,
-  started_at: r.startedAt,
-  finished_at: r.finishedAt,
-  duration_ms: r.durationMs,
-  cycle_key: r.cycleKey,
-  environment: r.environment,
-  executed_by: r.executedBy,
-  comment: r.comment,
-  attributes: r.attributes,
-  created_at: "2026-11-28T10:00:02.000Z",
+  ...r,
+  batchId: "0190c5c2-6f3e-7a10-9d2e-3b4c5d6e7f80",
+  createdAt: "2026-11-28T10:00:02.000Z",
 }));
 
 // Results are kept, so the optimiser cannot drop the work measured.

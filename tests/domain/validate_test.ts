@@ -1,6 +1,6 @@
-// validateExecution over every rule of ExecutionInputSchema, and toRecord's normalising and hashing.
+// validateExecution over every rule of ExecutionInputSchema, and toRecord's normalising and comparing.
 import assert from "node:assert/strict";
-import type { ExecutionInput } from "../../src/domain/execution.ts";
+import { type ExecutionInput, RECORD_FIELDS } from "../../src/domain/execution.ts";
 import {
   MAX_DETAILS_PER_ITEM,
   sameContent,
@@ -619,19 +619,17 @@ Deno.test("toRecord sets absent optional fields to null", () => {
     validInput({ id: VALID.id, testCaseKey: "TC-1", status: "PASSED", startedAt: VALID.startedAt }),
     noNewId,
   );
-  assert.deepEqual(record, {
+  const sent: Record<string, unknown> = {
     id: VALID.id,
     testCaseKey: "TC-1",
     status: "PASSED",
     startedAt: VALID.startedAt,
-    finishedAt: null,
-    durationMs: null,
-    cycleKey: null,
-    environment: null,
-    executedBy: null,
-    comment: null,
-    attributes: null,
-  });
+  };
+  // Every other field of the registry is null, in the registry's order.
+  assert.deepEqual(
+    Object.entries(record),
+    RECORD_FIELDS.map((field) => [field.name, sent[field.name] ?? null]),
+  );
 });
 
 Deno.test("sameContent holds for the same execution written differently", async (t) => {
@@ -689,6 +687,13 @@ Deno.test("sameContent fails when any stored field differs", async (t) => {
       assert.equal(sameContent(toRecord(validInput(item(patch)), noNewId), base), false);
     });
   }
+  await t.step("and the changes above cover every field of the registry but the id", () => {
+    // A field left out here (or of sameContent) would turn a changed item into a silent duplicate.
+    const changed = new Set(changes.flatMap(([, patch]) => Object.keys(patch)));
+    const uncovered = RECORD_FIELDS.filter((field) => field.kind !== "id")
+      .map((field) => field.name).filter((name) => !changed.has(name));
+    assert.deepEqual(uncovered, []);
+  });
 });
 
 Deno.test("toRecord lower-cases the id the client sent", () => {
