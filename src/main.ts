@@ -16,7 +16,7 @@ import { createExecutionStore } from "./db/execution_store.ts";
 import { migrate } from "./db/migrate.ts";
 import { createOutboxStore } from "./db/outbox_store.ts";
 import { createIngestor } from "./domain/ingest.ts";
-import { createLimiter } from "./domain/limiter.ts";
+import { createLimiter } from "./limiter.ts";
 import type { EventProducer, EventSink } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
 import { bindListener, type Listener, listenUrl } from "./http/listener.ts";

@@ -1,6 +1,6 @@
 // The one postgres.js pool, behind a limiter that bounds waiting and maps failures to StorageError.
 import postgres, { type Sql } from "postgres";
-import { createLimiter, type Limiter } from "../domain/limiter.ts";
+import { createLimiter, type Limiter } from "../limiter.ts";
 import { redactSecrets } from "../redact.ts";
 import { toStorageError } from "./pg_errors.ts";
 import { parseTimestamp, serializeTimestamp } from "./timestamp.ts";

@@ -1,7 +1,8 @@
 // Zod schemas of the bodies no route parses with zod (the batch envelope, every response), with
 // typed examples; the OpenAPI document is generated from them.
 import { z } from "zod";
-import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import { ItemErrorCode } from "../domain/errors.ts";
+import { ApiErrorCode } from "./errors.ts";
 import { ExecutionInputSchema } from "../domain/execution.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { BatchStatus, FailurePage } from "../domain/ports.ts";

@@ -1,7 +1,7 @@
 // POST /v1/imports/junit: a JUnit XML report in, answered exactly like a batch, plus each testCaseKey.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 import { ExecutionInputSchema } from "../domain/execution.ts";
 import { createIdAssigner } from "../domain/execution_id.ts";
 import type { BatchResult, ItemVerdict } from "../domain/ingest.ts";

@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { type Caller, type KeyRing, OPEN_CALLER } from "../auth.ts";
 
 /** The cookie's name; scoped to /console, so the API never sees it. */

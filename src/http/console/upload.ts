@@ -1,6 +1,6 @@
 // An uploaded report file as batch items, through the submit CLI's own readers, stamps and ids, and
 // the failure file of its rows that were not stored, as the CLI writes it.
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { type BatchResult, UnparseableItem } from "../../domain/ingest.ts";
 import { ReportError } from "../../domain/junit_xml.ts";
 import { prepareRows } from "../../cli/prepare_rows.ts";
