@@ -3,7 +3,7 @@ import { Counter, Histogram, Registry } from "prom-client";
 import { ItemErrorCode } from "../domain/errors.ts";
 import { ApiErrorCode } from "../http/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
-import type { PublishObserver } from "../publish/publisher.ts";
+import type { PublishObserver } from "../domain/ports.ts";
 import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
 import { createRateMeter } from "./rate_meter.ts";
 
