@@ -11,15 +11,14 @@ import type { BatchLimits, BodyReaderDeps } from "./batch_body.ts";
 
 /** What answering a batch needs. */
 export interface BatchAnswerDeps {
-  ingest(
-    items: readonly unknown[],
-    options: { chunkSize: number; chunkConcurrency: number; uploadedBy: string | null },
-  ): Promise<BatchResult>;
+  /** The ingest use case; it reads its own settings (chunk size, chunks side by side). */
+  ingest(items: readonly unknown[], options: { uploadedBy: string | null }): Promise<BatchResult>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
   /** Bytes of bodies held across requests, and whether shutdown began (see batch_body.ts). */
   bodies: Omit<BodyReaderDeps, "logger">;
-  limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
+  /** The limits of one request's body. */
+  limits: BatchLimits;
   metrics: Metrics;
   logger: Logger;
 }
@@ -44,17 +43,12 @@ export async function ingestBatch(
   deps: BatchAnswerDeps,
   read: { items: readonly unknown[]; bytes: number },
 ): Promise<BatchResult> {
-  const limits = deps.limits();
   const { items, bytes } = read;
   let answer: { result: BatchResult; seconds: number };
   try {
     answer = await deps.batchLimiter.run(async () => {
       const began = performance.now();
-      const result = await deps.ingest(items, {
-        chunkSize: limits.chunkSize,
-        chunkConcurrency: limits.chunkConcurrency,
-        uploadedBy: c.get("caller")?.keyId ?? null,
-      });
+      const result = await deps.ingest(items, { uploadedBy: c.get("caller")?.keyId ?? null });
       return { result, seconds: (performance.now() - began) / 1000 };
     });
   } catch (error) {
@@ -105,7 +99,7 @@ export async function answerBatch<Body extends BatchResult>(
 ): Promise<Response> {
   // The body is read before a slot is taken: a slow client holds bytes of the budget and its
   // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
-  const result = await ingestBatch(c, deps, await read(deps.limits()));
+  const result = await ingestBatch(c, deps, await read(deps.limits));
   const status = batchStatus(result);
   const body = present(result);
   if (status !== 422) return c.json(body, status as 200 | 207);

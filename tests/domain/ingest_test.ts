@@ -6,6 +6,8 @@ import type { ExecutionRecord, StoredExecution } from "../../src/domain/executio
 const CREATED_AT = "2026-11-28T12:00:00.000Z";
 import {
   createIngestor,
+  type IngestOptions,
+  type IngestSettings,
   type ItemVerdict,
   MAX_SPLIT_STATEMENTS,
   UnparseableItem,
@@ -102,7 +104,7 @@ function raw(i: number, overrides: Record<string, unknown> = {}): Record<string,
 
 const raws = (n: number) => Array.from({ length: n }, (_, i) => raw(i));
 
-/** The record the ingestor will build for a raw item (for content hashes). */
+/** The record the ingestor will build for a raw item (what the fake repository holds as stored). */
 function recordOf(item: Record<string, unknown>): ExecutionRecord {
   const checked = validateExecution(item);
   if (!checked.ok) throw new Error("fixture is invalid");
@@ -112,10 +114,12 @@ function recordOf(item: Record<string, unknown>): ExecutionRecord {
 function setup(options: FakeRepositoryOptions = {}) {
   const repo = fakeRepository(options);
   const events = fakeSink();
+  let settings: IngestSettings = { chunkSize: 500 };
   const ingestor = createIngestor({
     repository: repo.repository,
     sink: events.sink,
     newId: idSequence(),
+    settings: () => settings,
     // Each reading 250 ms after the one before: a batch reads it at its start and its end.
     monotonicMs: (() => {
       let ms = 1000;
@@ -129,7 +133,15 @@ function setup(options: FakeRepositoryOptions = {}) {
     );
     return events.offers.flat().map((execution) => execution.id);
   };
-  return { ...repo, ...events, offered, ingest: ingestor.ingest };
+  /** Ingests one batch under the given settings (as a reload would set them) and options. */
+  const ingest = (
+    items: readonly unknown[],
+    { uploadedBy, ...next }: IngestSettings & IngestOptions,
+  ) => {
+    settings = next;
+    return ingestor.ingest(items, { uploadedBy });
+  };
+  return { ...repo, ...events, offered, ingest };
 }
 
 const codes = (items: ItemVerdict[]) => items.map((item) => item.error?.code ?? item.status);

@@ -78,7 +78,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     return c.redirect("/console/sign-in", 303);
   });
 
-  const maxBytes = deps.batch.limits().maxBytes;
+  const { maxBytes } = deps.batch.limits;
   // A multipart body holds the file plus a few short fields and their boundaries.
   const uploadLimit = bodyLimit({
     maxSize: maxBytes + 64 * 1024,

@@ -24,7 +24,7 @@ const UploadForm = z.object({
 /** The upload page's handlers. */
 export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
   const page = (c: Context, extra: { error?: string; outcome?: UploadOutcome } = {}) => {
-    const { maxItems, maxBytes } = deps.limits();
+    const { maxItems, maxBytes } = deps.limits;
     return (
       <UploadPage
         session={c.get("session")!}
@@ -84,7 +84,7 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
           `Cannot read "${file.name}": it is not UTF-8; save it as UTF-8`,
         );
       }
-      upload = readUpload(file.name, text, fields.data, deps.limits().maxItems);
+      upload = readUpload(file.name, text, fields.data, deps.limits.maxItems);
     } catch (error) {
       budget.give(file.size);
       throw error;
