@@ -1,7 +1,7 @@
-// In-memory fakes behind the ports, shared by the unit tests: an outbox and a producer that record
-// every call, and stored executions to feed them.
-import { PublishError, type PublishFailureKind } from "../src/domain/errors.ts";
-import { EXECUTION_FIELDS, type StoredExecution } from "../src/domain/execution.ts";
+// Publishing's fakes: an outbox and a producer that record every call, and stored executions and
+// claimed chunks to feed them.
+import { PublishError, type PublishFailureKind } from "../../src/domain/errors.ts";
+import { EXECUTION_FIELDS, type StoredExecution } from "../../src/domain/execution.ts";
 import type {
   ChunkRelease,
   ChunkSettlement,
@@ -9,7 +9,7 @@ import type {
   EventMessage,
   EventProducer,
   OutboxPort,
-} from "../src/domain/ports.ts";
+} from "../../src/domain/ports.ts";
 
 // Every optional field of the registry, absent: a new optional field needs no change here.
 const ABSENT = Object.fromEntries(
