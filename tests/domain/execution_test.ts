@@ -11,7 +11,7 @@ import {
   toExecutionJson,
 } from "../../src/domain/execution.ts";
 import { toRecord, toRecordByLoop, validateExecution } from "../../src/domain/validate.ts";
-import { execution } from "../_helpers.ts";
+import { execution } from "../_fakes/fixtures.ts";
 
 // Compile-time: what a client sends and what a record holds name the same fields.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
