@@ -118,7 +118,7 @@ export async function createIngestRig(options: RigOptions = {}) {
   // Path (c) stores into a schema of its own, so the service's relay does not publish its rows.
   const storeSchema = `${schema}_store`;
   const db = createDb({ url: DATABASE_URL, schema: storeSchema, poolMax: 2 });
-  // A first query without array parameters avoids porsager/postgres#789 on a new pool (as main.ts).
+  // A first query without array parameters avoids porsager/postgres#789 on a new pool (as db/database.ts).
   await db.sql`select 1`;
   await migrate(db.sql, storeSchema);
   const store = createExecutionStore(db);

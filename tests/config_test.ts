@@ -232,7 +232,7 @@ Deno.test("loadConfig splits lists on commas, trims them, and drops empty entrie
   }
 });
 
-/** Tunables as main.ts passes them: only the tunable keys. */
+/** Tunables as readTunablesFile passes them: only the tunable keys. */
 const BASE: Tunables = TunablesSchema.parse({ BATCH_CHUNK_SIZE: "250", LOG_LEVEL: "warn" });
 
 Deno.test("parseTunablesFile lays the file's values over the base ones", () => {
