@@ -2,12 +2,12 @@
 // limiter, the ingest use case, then 200, 207, 422 or 503 with the same bodies and codes.
 import type { Context } from "hono";
 import { ItemErrorCode } from "../domain/errors.ts";
-import { ApiError, ApiErrorCode } from "./errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
-import { type Limiter, SaturatedError } from "../limiter.ts";
 import type { Logger } from "../domain/ports.ts";
+import { type Limiter, SaturatedError } from "../limiter.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { BatchLimits, BodyReaderDeps } from "./batch_body.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 /** What answering a batch needs. */
 export interface BatchAnswerDeps {

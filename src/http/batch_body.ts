@@ -1,10 +1,10 @@
 // Reads a batch body within its limits: a deadline, a share of the bytes-in-flight budget, its size
 // and its item count enforced while the bytes arrive, then parsing.
 import type { Context } from "hono";
-import { ApiError, ApiErrorCode } from "./errors.ts";
 import { UnparseableItem } from "../domain/ingest.ts";
 import type { Logger } from "../domain/ports.ts";
 import type { ByteBudget } from "./byte_budget.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 import { createJsonCounter, createNdjsonCounter } from "./item_counter.ts";
 
 /** Limits of one batch request. */

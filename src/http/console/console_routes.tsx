@@ -2,17 +2,17 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
-import { ApiError, ApiErrorCode } from "../errors.ts";
 import type { BatchReader, Logger } from "../../domain/ports.ts";
 import { keyFingerprint, type KeyRing } from "../auth.ts";
 import type { BatchAnswerDeps } from "../batch_answer.ts";
 import { answerError, describeError } from "../error_mapper.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { CONSOLE_CSS, CONSOLE_ICON } from "./assets.ts";
-import { createUploadHandler } from "./upload_handler.tsx";
 import { createBatchHandlers } from "./batch_pages.tsx";
 import { createPublishingHandlers, type PublishingDeps } from "./publishing_page.tsx";
 import { checkCsrf, createSessions, CSRF_FIELD, type SessionOptions } from "./session.ts";
 import { ErrorPage, SignInPage } from "./sign_in_page.tsx";
+import { createUploadHandler } from "./upload_handler.tsx";
 
 /** What the console needs; main.ts builds it from the same parts as the API. */
 export interface ConsoleDeps {
