@@ -33,6 +33,7 @@ export interface ReadBatch {
 }
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl"]);
+
 /** Reads and parses the body into raw items (NDJSON lines that are not JSON become UnparseableItem). */
 export async function readBatch(
   c: Context,
