@@ -8,7 +8,8 @@ import { loadConfig } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
 import { createExecutionStore } from "../src/db/execution_store.ts";
 import { migrate } from "../src/db/migrate.ts";
-import type { ExecutionRecord } from "../src/domain/execution.ts";
+import { INSERT_COLUMNS } from "../src/db/execution_columns.ts";
+import { type ExecutionRecord, RECORD_FIELDS } from "../src/domain/execution.ts";
 import { toRecord, validateExecution } from "../src/domain/validate.ts";
 import { createLogger } from "../src/logger.ts";
 import { startService } from "../src/main.ts";
@@ -32,9 +33,6 @@ export interface Marks {
 
 const NO_MARKS: Marks = { start() {}, end() {} };
 
-/** A record as the current src/ builds it (older versions carried a content hash). */
-type AnyRecord = ExecutionRecord & { contentHash?: string };
-
 /** Bulk-store chunk size of path (c), the service's default. */
 export const STORE_CHUNK = 500;
 
@@ -49,7 +47,7 @@ export function batchBody(items: readonly unknown[]): string {
 }
 
 /** Validates items into records as the service does (validateExecution + toRecord). */
-export function toRecords(items: readonly unknown[]): AnyRecord[] {
+export function toRecords(items: readonly unknown[]): ExecutionRecord[] {
   return items.map((raw, index) => {
     const checked = validateExecution(raw);
     if (!checked.ok) {
@@ -58,6 +56,21 @@ export function toRecords(items: readonly unknown[]): AnyRecord[] {
     return toRecord(checked.value, uuidv7);
   });
 }
+
+/** A record's values in the order of COLUMNS (jsonb as JSON text), for the legacy INSERT and COPY. */
+function rowValues(record: ExecutionRecord, batchId: string): Array<string | number | null> {
+  const fields = record as Record<string, unknown>;
+  return [
+    batchId,
+    ...RECORD_FIELDS.map((field) => {
+      const value = fields[field.name];
+      return field.kind === "json" && value !== null ? JSON.stringify(value) : value as string;
+    }),
+  ];
+}
+
+/** The executions table's columns that a record fills, with the batch id first. */
+const COLUMNS = ["batch_id", ...INSERT_COLUMNS];
 
 /** COPY text format: tab-separated, \N for null, backslash escapes for the separators. */
 function copyField(value: string | number | null): string {
@@ -105,7 +118,7 @@ export async function createIngestRig(options: RigOptions = {}) {
   // Path (c) stores into a schema of its own, so the service's relay does not publish its rows.
   const storeSchema = `${schema}_store`;
   const db = createDb({ url: DATABASE_URL, schema: storeSchema, poolMax: 2 });
-  // A first query without array parameters avoids porsager/postgres#789 on a new pool (as main.ts).
+  // A first query without array parameters avoids porsager/postgres#789 on a new pool (as db/database.ts).
   await db.sql`select 1`;
   await migrate(db.sql, storeSchema);
   const store = createExecutionStore(db);
@@ -114,10 +127,6 @@ export async function createIngestRig(options: RigOptions = {}) {
     onnotice: () => {},
     connection: { search_path: schema, application_name: "legacy-bench" },
   });
-  const [{ has_hash: hasHash }] = await legacySql`
-    select exists (select 1 from information_schema.columns
-      where table_schema = ${schema} and table_name = 'executions' and column_name = 'content_hash'
-    ) as has_hash`;
   await legacySql`create table executions_copy (like executions including all)`;
   // COPY on a pool of its own, with TCP_NODELAY: postgres.js writes CopyData and CopyDone
   // separately, and with Nagle's algorithm on (as Deno's node:net leaves it) the second write
@@ -152,19 +161,18 @@ export async function createIngestRig(options: RigOptions = {}) {
       const records = toRecords(items);
       await legacySql.begin(async (tx) => {
         for (const r of records) {
-          const [row] = await tx`
-            insert into executions (id, batch_id, test_case_key, status, started_at, finished_at,
-              duration_ms, cycle_key, environment, executed_by, comment, attributes
-              ${hasHash ? tx`, content_hash` : tx``})
-            values (${r.id}, ${batchId}, ${r.testCaseKey}, ${r.status}, ${r.startedAt},
-              ${r.finishedAt}, ${r.durationMs}, ${r.cycleKey}, ${r.environment}, ${r.executedBy},
-              ${r.comment}, ${r.attributes === null ? null : tx.json(r.attributes as never)}
-              ${hasHash ? tx`, ${r.contentHash ?? ""}` : tx``})
-            returning created_at`;
-          const { contentHash: _hash, ...fields } = r;
+          const values = rowValues(r, batchId);
+          const [row] = await tx.unsafe(
+            // Each parameter takes its column's type (jsonb from JSON text, as with tx.json).
+            `insert into executions (${COLUMNS.join(", ")}) values (${
+              COLUMNS.map((_, i) => `$${i + 1}`).join(", ")
+            }) returning created_at`,
+            values,
+            { prepare: true },
+          );
           await legacyProducer.send([
             toEventMessage(
-              { ...fields, batchId, createdAt: (row.created_at as Date).toISOString() },
+              { ...r, batchId, createdAt: (row.created_at as Date).toISOString() },
               "/legacy-bench",
             ),
           ]);
@@ -208,7 +216,7 @@ export async function createIngestRig(options: RigOptions = {}) {
     postLegacy: (body: string, expected: number, marks = NO_MARKS) =>
       post(legacyUrl, body, expected, marks),
     /** (c) The service's bulk store alone, chunks of 500, outbox rows included. */
-    async bulkStore(records: readonly AnyRecord[], marks = NO_MARKS) {
+    async bulkStore(records: readonly ExecutionRecord[], marks = NO_MARKS) {
       const batchId = uuidv7();
       marks.start();
       const began = performance.now();
@@ -220,34 +228,14 @@ export async function createIngestRig(options: RigOptions = {}) {
       return elapsed;
     },
     /** (d) The physical limit: COPY of the same rows into a copy of the table, no outbox. */
-    async rawCopy(records: readonly AnyRecord[], marks = NO_MARKS) {
+    async rawCopy(records: readonly ExecutionRecord[], marks = NO_MARKS) {
       const batchId = uuidv7();
       marks.start();
       const began = performance.now();
       let text = "";
-      for (const r of records) {
-        const fields = [
-          r.id,
-          batchId,
-          r.testCaseKey,
-          r.status,
-          r.startedAt,
-          r.finishedAt,
-          r.durationMs,
-          r.cycleKey,
-          r.environment,
-          r.executedBy,
-          r.comment,
-          r.attributes === null ? null : JSON.stringify(r.attributes),
-        ];
-        if (hasHash) fields.push(r.contentHash ?? "");
-        text += fields.map(copyField).join("\t") + "\n";
-      }
+      for (const r of records) text += rowValues(r, batchId).map(copyField).join("\t") + "\n";
       const writable = await copySql.unsafe(
-        `copy executions_copy (id, batch_id, test_case_key, status, started_at, finished_at,
-          duration_ms, cycle_key, environment, executed_by, comment, attributes${
-          hasHash ? ", content_hash" : ""
-        }) from stdin`,
+        `copy executions_copy (${COLUMNS.join(", ")}) from stdin`,
       ).writable();
       await pipeline(Readable.from([text]), writable);
       const elapsed = performance.now() - began;

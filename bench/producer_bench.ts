@@ -15,6 +15,8 @@ import {
   testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
+import { execution as fixture } from "../tests/_fakes/fixtures.ts";
+import { stored } from "../tests/_fakes/publishing.ts";
 import { median } from "./stats.ts";
 
 const CLIENTS: Record<string, (options: KafkaProducerOptions) => EventProducer> = {
@@ -26,21 +28,13 @@ const CLIENTS: Record<string, (options: KafkaProducerOptions) => EventProducer> 
 export function messages(n: number): EventMessage[] {
   const createdAt = new Date().toISOString();
   return Array.from({ length: n }, (_, i) => {
-    const execution: StoredExecution = {
-      id: crypto.randomUUID(),
+    // The tests' execution, every optional field it leaves out null, as stored.
+    const execution = {
+      ...stored(i),
+      ...fixture(i),
       batchId: "0195f0e2-0000-7000-8000-000000000001",
-      testCaseKey: `TC-${i % 50}`,
-      status: i % 3 === 0 ? "FAILED" : "PASSED",
-      startedAt: "2026-11-28T10:00:00.000Z",
-      finishedAt: "2026-11-28T10:00:01.500Z",
-      durationMs: 1500,
-      cycleKey: "CYCLE-1",
-      environment: "ci",
-      executedBy: "someone@example.com",
-      comment: `run ${i}`,
-      attributes: { build: i, browser: "firefox" },
       createdAt,
-    };
+    } as StoredExecution;
     return toEventMessage(execution, "/execution-ingest");
   });
 }

@@ -122,6 +122,15 @@ export const ConfigSchema = z.object({
   CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
   CONFIG_FILE: z.string().optional(),
 }).extend(TunablesSchema.shape).superRefine((config, ctx) => {
+  if (
+    config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["API_KEYS"],
+      message: "production mode needs at least one API key (or set APP_ENV=development)",
+    });
+  }
   if (config.BATCH_BYTES_IN_FLIGHT < config.BATCH_MAX_BYTES) {
     ctx.addIssue({
       code: "custom",
@@ -161,6 +170,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(present);
   if (!result.success) throw new ConfigError(problemsOf(result.error));
   return result.data;
+}
+
+/** The tunables of a parsed configuration: the environment's values, before any file. */
+export function tunablesOf(config: Config): Tunables {
+  return TunablesSchema.parse(
+    Object.fromEntries(
+      Object.keys(TunablesSchema.shape).map((key) => [key, config[key as keyof Config]]),
+    ),
+  );
+}
+
+/** Reads the tunables file at `path`, layered over the environment's values. Throws ConfigError. */
+export async function readTunablesFile(base: Config, path: string): Promise<Tunables> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError([`CONFIG_FILE: cannot read "${path}" (${(error as Error).name})`]);
+  }
+  return parseTunablesFile(text, tunablesOf(base), path);
 }
 
 /**

@@ -1,46 +1,40 @@
-// Composition root: load config, create clients, start the server, reload on SIGHUP, shut down cleanly.
+// Composition root: builds every part of the service from the configuration and hands each its
+// settings, serves HTTP, reloads on SIGHUP and shuts down cleanly. No policy of its own lives here.
 import { v7 as uuidv7 } from "uuid";
 import denoConfig from "../deno.json" with { type: "json" };
 import { createApp } from "./app.ts";
-import {
-  type Config,
-  ConfigError,
-  loadConfig,
-  parseTunablesFile,
-  type Tunables,
-  TunablesSchema,
-} from "./config.ts";
+import { type Config, ConfigError, loadConfig, readTunablesFile, type Tunables } from "./config.ts";
 import { createBatchStore } from "./db/batch_store.ts";
-import { createDb, type DbOptions, pinSession } from "./db/client.ts";
+import { type Database, openDatabase } from "./db/database.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
-import { migrate } from "./db/migrate.ts";
-import { createOutboxStore } from "./db/outbox_store.ts";
+import { createOutboxStore, type OutboxStore } from "./db/outbox_store.ts";
 import { createIngestor } from "./domain/ingest.ts";
-import { createLimiter } from "./domain/limiter.ts";
-import type { EventProducer, EventSink } from "./domain/ports.ts";
+import type { EventProducer, Logger } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
-import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
 import { createByteBudget } from "./http/byte_budget.ts";
-import { createReadiness } from "./http/readiness.ts";
+import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
+import { createLimiter } from "./limiter.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
-import { createMetrics } from "./metrics/metrics.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
-import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
 import { createKafkajsProducer } from "./publish/kafkajs_producer.ts";
 import { createPlatformaticProducer } from "./publish/platformatic_producer.ts";
-import {
-  createPublishing,
-  type PublishingHandle,
-  type PublishingSettings,
-} from "./publish/publishing.ts";
+import { createPublishing, type PublishingHandle } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
 import { safeMessage } from "./redact.ts";
+import {
+  batchLimits,
+  createLiveSettings,
+  databaseOptions,
+  kafkaOptions,
+  type LiveSettings,
+} from "./settings.ts";
 
 /** Options for tests and tools that start the service in-process. */
 export interface StartOptions {
   logger?: AppLogger;
   /** Passed to the pool: sees every statement's text. */
-  onQuery?: DbOptions["onQuery"];
+  onQuery?: (query: string) => void;
   /** Wraps the Kafka producer (tests inject send failures through it). */
   wrapProducer?: (producer: EventProducer) => EventProducer;
   /** Serve HTTP. @default true */
@@ -52,184 +46,43 @@ export interface StartOptions {
 /** A running service. */
 export type Service = Awaited<ReturnType<typeof startService>>;
 
-function tunablesOf(config: Config): Tunables {
-  return TunablesSchema.parse(
-    Object.fromEntries(
-      Object.keys(TunablesSchema.shape).map((key) => [key, config[key as keyof Config]]),
-    ),
-  );
-}
-
-/** Connections of the publishing worker's own pool: the relay's claims and the settles. */
-const PUBLISHING_POOL_MAX = 2;
-
-function publishingSettings(config: Config, t: Tunables): PublishingSettings {
-  return {
-    channelCapacity: t.PUBLISH_CHANNEL_CAPACITY,
-    publisher: {
-      concurrency: t.PUBLISH_CONCURRENCY,
-      batchMax: t.PUBLISH_BATCH_MAX,
-      leaseMs: config.OUTBOX_LEASE_MS,
-      resilience: {
-        retry: {
-          attempts: t.PUBLISH_RETRY_ATTEMPTS,
-          initialDelayMs: t.PUBLISH_RETRY_INITIAL_DELAY_MS,
-          multiplier: t.PUBLISH_RETRY_MULTIPLIER,
-          maxDelayMs: t.PUBLISH_RETRY_MAX_DELAY_MS,
-          jitter: t.PUBLISH_RETRY_JITTER,
-        },
-        breaker: {
-          threshold: t.PUBLISH_BREAKER_THRESHOLD,
-          halfOpenAfterMs: t.PUBLISH_BREAKER_HALF_OPEN_MS,
-        },
-      },
-    },
-    relay: {
-      intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
-      batchMax: config.OUTBOX_RELAY_BATCH,
-      leaseMs: config.OUTBOX_LEASE_MS,
-    },
-  };
-}
-
-function kafkaOptions(config: Config): KafkaProducerOptions {
-  return {
-    brokers: config.KAFKA_BROKERS,
-    topic: config.KAFKA_TOPIC,
-    clientId: config.KAFKA_CLIENT_ID,
-    connectionTimeoutMs: config.KAFKA_CONNECT_TIMEOUT_MS,
-    requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
-  };
-}
-
-function dbOptions(config: Config, embedded: { url: string } | undefined): DbOptions {
-  return {
-    url: config.DATABASE_URL ?? embedded!.url,
-    schema: config.DB_SCHEMA,
-    // The embedded server serves one connection, and all its connections share one session.
-    poolMax: embedded ? 1 : config.DB_POOL_MAX,
-    // Each reconnect to the embedded server would leave prepared statements in its one session.
-    idleTimeoutSeconds: embedded ? 0 : config.DB_IDLE_TIMEOUT_S,
-    maxLifetimeSeconds: embedded ? 0 : config.DB_MAX_LIFETIME_S,
-    connectTimeoutSeconds: config.DB_CONNECT_TIMEOUT_S,
-    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-    acquireTimeoutMs: config.DB_ACQUIRE_TIMEOUT_MS,
-    queueMax: config.DB_QUEUE_MAX,
-  };
-}
-
 /** Starts every part of the service from a parsed configuration. */
 export async function startService(config: Config, options: StartOptions = {}) {
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL });
-  let tunables = tunablesOf(config);
-  let shuttingDown = false;
-  let stopping: Promise<void> | undefined;
-
-  if (
-    config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
-  ) {
-    throw new ConfigError([
-      "API_KEYS: production mode needs at least one API key (or set APP_ENV=development)",
-    ]);
-  }
-  if (config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0) {
+  const keys = createKeyRing(config.API_KEYS, config.ADMIN_API_KEYS);
+  if (!keys.enabled) {
     logger.warn(
       {},
       "ACCESS CONTROL IS OFF: no API_KEYS or ADMIN_API_KEYS are set; anyone who can reach this port can write and re-queue. Never run like this in production",
     );
   }
+  const settings = createLiveSettings(config);
+  let shuttingDown = false;
+  let stopping: Promise<void> | undefined;
 
-  // Loaded only when needed: PGlite costs memory and start-up time a real server does not.
-  const embedded = config.DATABASE_URL
-    ? undefined
-    : await (await import("./db/embedded_postgres.ts")).startEmbeddedPostgres({
-      dataDir: `${config.DATA_DIR}/pglite`,
-    });
-  if (embedded) {
-    logger.info(
-      { dataDir: `${config.DATA_DIR}/pglite` },
-      "No DATABASE_URL: using the embedded PostgreSQL (PGlite); for production, point DATABASE_URL at a PostgreSQL server",
-    );
-  }
-  const db = createDb({ ...dbOptions(config, embedded), onQuery: options.onQuery });
-  try {
-    // A first query without array parameters avoids porsager/postgres#789 on a new pool; it is
-    // also the one bounded by the connect timeout, naming the host when the server misbehaves.
-    await db.ping();
-  } catch (error) {
-    await embedded?.stop();
-    throw error;
-  }
-  try {
-    // The embedded server ignores connection parameters; its one shared session keeps these.
-    if (embedded) await pinSession(db);
-    const applied = await migrate(db.sql, config.DB_SCHEMA);
-    logger.info(
-      { schema: config.DB_SCHEMA, applied },
-      applied.length ? "Migrations applied" : "Schema is current",
-    );
-  } catch (error) {
-    await db.close(1).catch(() => {});
-    await embedded?.stop();
-    throw new Error(
-      `Cannot start: the schema cannot be migrated (${safeMessage(error)})`,
-      { cause: error },
-    );
-  }
-
+  const database = await openDatabase(
+    { ...databaseOptions(config), onQuery: options.onQuery },
+    logger,
+  );
+  const { db } = database;
   const metrics = createMetrics({ version: denoConfig.version, kafkaClient: config.KAFKA_CLIENT });
   const store = createExecutionStore(db, {
     leaseMs: config.OUTBOX_LEASE_MS,
     onInsert: (rows, seconds) => metrics.observeInsert(rows, seconds),
   });
   const outbox = createOutboxStore(db);
-
-  let publishing: PublishingHandle | undefined;
-  if (config.KAFKA_BROKERS.length > 0) {
-    // In a worker thread, publishing has its own event loop and core, so HTTP work never delays
-    // it; the embedded server takes one connection only, so there it shares the service's.
-    const inWorker = config.PUBLISH_IN_WORKER && !embedded && !options.wrapProducer;
-    publishing = inWorker
-      ? startPublishingWorker({
-        init: {
-          db: { ...dbOptions(config, embedded), poolMax: PUBLISHING_POOL_MAX },
-          client: config.KAFKA_CLIENT,
-          kafka: kafkaOptions(config),
-          eventSource: config.EVENT_SOURCE,
-          settings: publishingSettings(config, tunables),
-          logLevel: tunables.LOG_LEVEL,
-        },
-        logger,
-        observer: metrics.publishObserver,
-      })
-      : createPublishing({
-        outbox: outbox.port,
-        producer: (options.wrapProducer ?? ((producer) => producer))(
-          config.KAFKA_CLIENT === "kafkajs"
-            ? createKafkajsProducer({ ...kafkaOptions(config), logger })
-            : createPlatformaticProducer(kafkaOptions(config)),
-        ),
-        logger,
-        settings: publishingSettings(config, tunables),
-        encode: (execution) => toEventMessage(execution, config.EVENT_SOURCE),
-        observer: metrics.publishObserver,
-      });
-    logger.info(
-      {
-        brokers: config.KAFKA_BROKERS,
-        topic: config.KAFKA_TOPIC,
-        client: config.KAFKA_CLIENT,
-        thread: inWorker ? "worker" : "main",
-      },
-      "Publishing to Kafka",
-    );
-  } else {
-    logger.warn(
-      {},
-      "No KAFKA_BROKERS: publishing is off. Events wait in the outbox and are published once KAFKA_BROKERS is set",
-    );
-  }
-  const sink: EventSink = { offer: (chunk) => publishing?.offer(chunk) };
+  const publishing = startPublishing(config, settings, {
+    database,
+    outbox,
+    logger,
+    metrics,
+    wrapProducer: options.wrapProducer,
+  });
+  const kafkaState = () => publishing?.status().kafka ?? "disabled";
+  settings.onChange((next) => {
+    publishing?.reload(settings.publishing(), next.LOG_LEVEL);
+    logger.level = next.LOG_LEVEL;
+  });
 
   metrics.bind({
     channel: {
@@ -250,42 +103,30 @@ export async function startService(config: Config, options: StartOptions = {}) {
       size: db.poolMax,
     },
     outboxStats: () => outbox.stats(),
-    kafkaState: () => publishing?.status().kafka ?? "disabled",
+    kafkaState,
   });
 
-  const ingestor = createIngestor({ repository: store.repository, sink, newId: uuidv7 });
-  const batchLimiter = createLimiter({
-    concurrency: config.BATCH_MAX_CONCURRENT,
-    queueMax: config.BATCH_QUEUE_MAX,
-    timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
+  const ingestor = createIngestor({
+    repository: store.repository,
+    sink: { offer: (chunk) => publishing?.offer(chunk) },
+    newId: uuidv7,
+    settings: settings.ingest(db.poolMax),
   });
-
-  const readiness = createReadiness({
-    ping: () => db.run(async (sql) => void await sql`select 1`),
-    kafkaStatus: () => publishing?.status().kafka ?? "disabled",
-    shuttingDown: () => shuttingDown,
-  });
-  const bodies = {
-    budget: createByteBudget(config.BATCH_BYTES_IN_FLIGHT),
-    shuttingDown: () => shuttingDown,
-  };
-
-  const app = createApp({
-    executions: {
-      ingest: ingestor.ingest,
-      getExecution: store.getExecution,
-      batches: createBatchStore(db),
-      batchLimiter,
-      bodies,
-      limits: () => ({
-        maxItems: config.BATCH_MAX_ITEMS,
-        maxBytes: config.BATCH_MAX_BYTES,
-        readTimeoutMs: config.BATCH_READ_TIMEOUT_MS,
-        chunkSize: tunables.BATCH_CHUNK_SIZE,
-        // The embedded server has one connection: chunks side by side would only queue.
-        chunkConcurrency: embedded ? 1 : config.BATCH_CHUNK_CONCURRENCY,
-      }),
+  const batch = {
+    ingest: ingestor.ingest,
+    batchLimiter: createLimiter({
+      concurrency: config.BATCH_MAX_CONCURRENT,
+      queueMax: config.BATCH_QUEUE_MAX,
+      timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
+    }),
+    bodies: {
+      budget: createByteBudget(config.BATCH_BYTES_IN_FLIGHT),
+      shuttingDown: () => shuttingDown,
     },
+    limits: batchLimits(config),
+  };
+  const app = createApp({
+    executions: { ...batch, getExecution: store.getExecution, batches: createBatchStore(db) },
     admin: { listDeadLetters: outbox.listDeadLetters, requeue: outbox.requeue },
     console: {
       sessions: {
@@ -298,7 +139,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
         view: async () => {
           const stats = await outbox.stats();
           return {
-            kafka: publishing?.status().kafka ?? "disabled",
+            kafka: kafkaState(),
             pending: stats.pending,
             oldestPendingSeconds: stats.oldestPendingSeconds,
             deadLetters: stats.failed,
@@ -309,8 +150,10 @@ export async function startService(config: Config, options: StartOptions = {}) {
         requeue: outbox.requeue,
       },
     },
-    ops: { readiness },
-    keys: createKeyRing(config.API_KEYS, config.ADMIN_API_KEYS),
+    ops: {
+      readiness: { ping: database.ping, kafkaStatus: kafkaState, shuttingDown: () => shuttingDown },
+    },
+    keys,
     metrics,
     logger,
   });
@@ -334,16 +177,11 @@ export async function startService(config: Config, options: StartOptions = {}) {
     url,
     publishing,
     get tunables() {
-      return tunables;
+      return settings.tunables;
     },
     /** Applies new tunables without a restart; logs what changed. */
     reload(next: Tunables) {
-      const changed = Object.fromEntries(
-        Object.entries(next).filter(([key, value]) => tunables[key as keyof Tunables] !== value),
-      );
-      tunables = next;
-      publishing?.reload(publishingSettings(config, next), next.LOG_LEVEL);
-      logger.level = next.LOG_LEVEL;
+      const changed = settings.replace(next);
       logger.info(
         { changed },
         Object.keys(changed).length
@@ -378,11 +216,75 @@ export async function startService(config: Config, options: StartOptions = {}) {
     }
     await publishing?.stop(left());
     // A query still running past the deadline is cut rather than waited for.
-    await db.close(Math.ceil(left() / 1000));
-    await embedded?.stop();
+    await database.close(Math.ceil(left() / 1000));
     logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");
     logger.flush();
   }
+}
+
+/** Connections of the publishing worker's own pool: the relay's claims and the settles. */
+const PUBLISHING_POOL_MAX = 2;
+
+/** Publishing to Kafka, in a worker thread where the database allows a second pool; none without brokers. */
+function startPublishing(
+  config: Config,
+  settings: LiveSettings,
+  deps: {
+    database: Database;
+    outbox: OutboxStore;
+    logger: Logger;
+    metrics: Metrics;
+    wrapProducer?: StartOptions["wrapProducer"];
+  },
+): PublishingHandle | undefined {
+  const { logger, metrics } = deps;
+  if (config.KAFKA_BROKERS.length === 0) {
+    logger.warn(
+      {},
+      "No KAFKA_BROKERS: publishing is off. Events wait in the outbox and are published once KAFKA_BROKERS is set",
+    );
+    return undefined;
+  }
+  // In a worker thread, publishing has its own event loop and core, so HTTP work never delays
+  // it; a database that serves one connection (the embedded one) keeps it in this thread.
+  const workerPool = deps.database.secondPool(PUBLISHING_POOL_MAX);
+  const inWorker = config.PUBLISH_IN_WORKER && workerPool !== undefined && !deps.wrapProducer;
+  const kafka = kafkaOptions(config);
+  const publishing = inWorker
+    ? startPublishingWorker({
+      init: {
+        db: workerPool,
+        client: config.KAFKA_CLIENT,
+        kafka,
+        eventSource: config.EVENT_SOURCE,
+        settings: settings.publishing(),
+        logLevel: settings.tunables.LOG_LEVEL,
+      },
+      logger,
+      observer: metrics.publishObserver,
+    })
+    : createPublishing({
+      outbox: deps.outbox.port,
+      producer: (deps.wrapProducer ?? ((producer) => producer))(
+        config.KAFKA_CLIENT === "kafkajs"
+          ? createKafkajsProducer({ ...kafka, logger })
+          : createPlatformaticProducer(kafka),
+      ),
+      logger,
+      settings: settings.publishing(),
+      encode: (execution) => toEventMessage(execution, config.EVENT_SOURCE),
+      observer: metrics.publishObserver,
+    });
+  logger.info(
+    {
+      brokers: config.KAFKA_BROKERS,
+      topic: config.KAFKA_TOPIC,
+      client: config.KAFKA_CLIENT,
+      thread: inWorker ? "worker" : "main",
+    },
+    "Publishing to Kafka",
+  );
+  return publishing;
 }
 
 /** True when `work` settled within `ms`; false (leaving it to run on) when the time ran out. */
@@ -403,7 +305,9 @@ async function runMain() {
   try {
     base = loadConfig(Deno.env.toObject());
     // The tunables file, when set, overrides the environment from the start, as on every SIGHUP.
-    config = base.CONFIG_FILE ? { ...base, ...(await readTunables(base, base.CONFIG_FILE)) } : base;
+    config = base.CONFIG_FILE
+      ? { ...base, ...(await readTunablesFile(base, base.CONFIG_FILE)) }
+      : base;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(safeMessage(error));
@@ -444,7 +348,7 @@ async function runMain() {
       return;
     }
     try {
-      service.reload(await readTunables(base, base.CONFIG_FILE));
+      service.reload(await readTunablesFile(base, base.CONFIG_FILE));
     } catch (error) {
       logger.error(
         { file: base.CONFIG_FILE, problem: safeMessage(error) },
@@ -452,17 +356,6 @@ async function runMain() {
       );
     }
   });
-}
-
-/** The tunables file layered over the environment's values. Throws ConfigError. */
-async function readTunables(base: Config, path: string): Promise<Tunables> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new ConfigError([`CONFIG_FILE: cannot read "${path}" (${(error as Error).name})`]);
-  }
-  return parseTunablesFile(text, tunablesOf(base), path);
 }
 
 if (import.meta.main) await runMain();

@@ -69,31 +69,8 @@ export async function startTestService(
   };
 }
 
-/** A valid execution; `i` makes it distinct. */
-export function execution(
-  i: number,
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
-  return {
-    id: crypto.randomUUID(),
-    testCaseKey: `TC-${i % 50}`,
-    status: i % 3 === 0 ? "FAILED" : "PASSED",
-    startedAt: "2026-11-28T10:00:00.000Z",
-    finishedAt: "2026-11-28T10:00:01.500Z",
-    durationMs: 1500,
-    cycleKey: "CYCLE-1",
-    environment: "ci",
-    executedBy: "someone@example.com",
-    comment: `run ${i}`,
-    attributes: { build: i, browser: "firefox" },
-    ...overrides,
-  };
-}
-
-/** `n` valid executions. */
-export function executions(n: number, make = execution): Record<string, unknown>[] {
-  return Array.from({ length: n }, (_, i) => make(i));
-}
+// The valid executions the tests send, from the fakes' module (the in-process tier needs them too).
+export { execution, executions } from "./_fakes/fixtures.ts";
 
 /** POSTs a batch as JSON. */
 export function postBatch(

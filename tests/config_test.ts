@@ -70,6 +70,7 @@ Deno.test("loadConfig with an empty environment gives every default", () => {
 Deno.test("loadConfig reads numbers, enums and URLs from their strings", () => {
   const config = loadConfig({
     APP_ENV: "production",
+    API_KEYS: "key-0123456789",
     PORT: "9090",
     DATABASE_URL: "postgresql://user@db:5432/app",
     DB_SCHEMA: "ingest_1",
@@ -118,6 +119,18 @@ Deno.test("loadConfig names the variable whose value is invalid", async (t) => {
   await t.step("the error's message lists the variable too", () => {
     assert.throws(() => loadConfig({ PORT: "eighty" }), /Invalid configuration:\n {2}- PORT: /);
   });
+});
+
+Deno.test("production mode needs at least one API key, user or admin; development needs none", () => {
+  const [problem, ...rest] = problemsOf(() => loadConfig({ APP_ENV: "production" }));
+  assert.deepEqual(rest, []);
+  assert.equal(
+    problem,
+    "API_KEYS: production mode needs at least one API key (or set APP_ENV=development)",
+  );
+  assert.equal(loadConfig({ APP_ENV: "production", API_KEYS: "k1" }).API_KEYS.length, 1);
+  assert.equal(loadConfig({ APP_ENV: "production", ADMIN_API_KEYS: "a1" }).APP_ENV, "production");
+  assert.equal(loadConfig({}).APP_ENV, "development");
 });
 
 Deno.test("loadConfig accepts the URLs and broker lists the clients read", () => {
@@ -219,7 +232,7 @@ Deno.test("loadConfig splits lists on commas, trims them, and drops empty entrie
   }
 });
 
-/** Tunables as main.ts passes them: only the tunable keys. */
+/** Tunables as readTunablesFile passes them: only the tunable keys. */
 const BASE: Tunables = TunablesSchema.parse({ BATCH_CHUNK_SIZE: "250", LOG_LEVEL: "warn" });
 
 Deno.test("parseTunablesFile lays the file's values over the base ones", () => {

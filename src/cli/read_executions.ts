@@ -1,6 +1,6 @@
 // Reads the executions to submit from a JUnit XML, JSON, NDJSON or CSV file, one item per row.
 import { parse as parseCsv } from "csv-parse/sync";
-import { ExecutionInputSchema } from "../domain/execution.ts";
+import { type FieldKind, RECORD_FIELDS } from "../domain/execution.ts";
 import { ReportError } from "../domain/junit_xml.ts";
 import { readJunitItems } from "./read_junit.ts";
 
@@ -43,7 +43,10 @@ export interface ReadInput {
 /** The field a failure file adds to each row; removed on reading so that file can be resubmitted. */
 export const ERROR_FIELD = "_error";
 
-const FIELDS: ReadonlySet<string> = new Set(Object.keys(ExecutionInputSchema.shape));
+// A CSV column per field a client sends; its kind says how a cell is read (see parseCsvRecords).
+const KIND_OF: ReadonlyMap<string, FieldKind> = new Map(
+  RECORD_FIELDS.map((field) => [field.name, field.kind]),
+);
 
 /** The format a file name implies, or undefined when its extension says nothing. */
 export function formatOf(path: string): InputFormat | undefined {
@@ -174,8 +177,8 @@ function fromJsonValue(value: unknown, index: number, line?: number): InputItem 
 }
 
 /**
- * CSV with a header row of field names. Empty cells are absent fields, durationMs is an integer,
- * attributes holds JSON text; every other cell is text. A record that breaks the quoting rules is
+ * CSV with a header row of field names. Empty cells are absent fields; a cell of an integer field
+ * (durationMs) is an integer, of a JSON field (attributes) JSON text, of any other field text. A record that breaks the quoting rules is
  * an InputError, since everything after it would be read wrongly.
  */
 export function parseCsvRecords(text: string, out: { header?: string[] } = {}): InputItem[] {
@@ -208,10 +211,10 @@ export function parseCsvRecords(text: string, out: { header?: string[] } = {}): 
 function checkHeader(header: string[]) {
   const seen = new Set<string>();
   for (const name of header) {
-    if (name !== ERROR_FIELD && !FIELDS.has(name)) {
+    if (name !== ERROR_FIELD && !KIND_OF.has(name)) {
       throw new InputError(
         `the header names a column "${name}" that is not an execution field; ` +
-          `the fields are ${[...FIELDS].join(", ")}`,
+          `the fields are ${[...KIND_OF.keys()].join(", ")}`,
       );
     }
     if (seen.has(name)) throw new InputError(`the header names the column "${name}" twice`);
@@ -234,14 +237,15 @@ function fromCsvRecord(header: string[], cells: string[], index: number, line: n
     const cell = cells[column];
     if (cell === "" || name === ERROR_FIELD) return;
     row[name] = cell;
-    if (name === "durationMs") {
+    const kind = KIND_OF.get(name);
+    if (kind === "integer") {
       if (/^-?\d+$/.test(cell.trim())) row[name] = Number(cell);
-      else problems.push(`durationMs "${cell}" is not an integer`);
-    } else if (name === "attributes") {
+      else problems.push(`${name} "${cell}" is not an integer`);
+    } else if (kind === "json") {
       try {
         row[name] = JSON.parse(cell);
       } catch (error) {
-        problems.push(`attributes is not valid JSON (${(error as Error).message})`);
+        problems.push(`${name} is not valid JSON (${(error as Error).message})`);
       }
     }
   });

@@ -1,6 +1,6 @@
 // The one postgres.js pool, behind a limiter that bounds waiting and maps failures to StorageError.
 import postgres, { type Sql } from "postgres";
-import { createLimiter, type Limiter } from "../domain/limiter.ts";
+import { createLimiter, type Limiter } from "../limiter.ts";
 import { redactSecrets } from "../redact.ts";
 import { toStorageError } from "./pg_errors.ts";
 import { parseTimestamp, serializeTimestamp } from "./timestamp.ts";
@@ -10,7 +10,7 @@ import { parseTimestamp, serializeTimestamp } from "./timestamp.ts";
 const SESSION = { TimeZone: "UTC", DateStyle: "ISO, MDY" } as const;
 const TIMESTAMP_OIDS = [1114, 1184];
 
-/** Options of createDb; config.ts supplies them from the environment. */
+/** Options of createDb; settings.ts maps them from the configuration, db/database.ts opens the pool. */
 export interface DbOptions {
   url: string;
   /** Schema holding the tables; every connection's search_path points at it. @default "public" */

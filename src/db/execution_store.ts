@@ -2,7 +2,37 @@
 import type { StoredExecution } from "../domain/execution.ts";
 import type { ExecutionRepository } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
-import { plainArray, textArray } from "./pg_array.ts";
+import {
+  encodeColumns,
+  EXECUTION_SELECT,
+  INSERT_COLUMNS,
+  rowToExecution,
+  unnestArguments,
+} from "./execution_columns.ts";
+
+const COLUMNS = INSERT_COLUMNS.join(", ");
+// The ids' array among the column arrays: the skipped ids are read from it.
+const IDS = `$${4 + INSERT_COLUMNS.indexOf("id")}::uuid[]`;
+
+// One statement per chunk, its text built once from the field registry: $1 the batch id, $2 the
+// lease in milliseconds, $3 the row count, $4 on the column arrays of encodeColumns.
+const INSERT_CHUNK = `
+  with ins as (
+    insert into executions (batch_id, ${COLUMNS})
+    select $1::uuid, ${COLUMNS} from unnest(${unnestArguments(4)}) as u(${COLUMNS})
+    on conflict (id) do nothing
+    returning id
+  ), queued as (
+    insert into outbox_chunks (batch_id, execution_ids, available_at)
+    select $1::uuid, array_agg(id), now() + $2 * interval '1 millisecond'
+    from ins having count(*) > 0
+    returning id, created_at
+  )
+  select (select id from queued) as outbox_id, (select created_at from queued) as created_at,
+    -- Only when some ids were already stored: which ones (usually none, so nothing to read).
+    case when (select count(*) from ins) < $3
+      then array(select id from unnest(${IDS}) as id except select id from ins)
+    end as skipped`;
 
 /** Options of createExecutionStore. */
 export interface ExecutionStoreOptions {
@@ -27,60 +57,12 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       // cannot deadlock each other.
       const records = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const n = records.length;
-      const ids = new Array<string>(n), keys = new Array<string>(n);
-      const statuses = new Array<string>(n), started = new Array<string>(n);
-      const finished = new Array<string | null>(n), durations = new Array<number | null>(n);
-      const cycles = new Array<string | null>(n), environments = new Array<string | null>(n);
-      const executedBy = new Array<string | null>(n), comments = new Array<string | null>(n);
-      const attributes = new Array<string | null>(n);
-      for (let i = 0; i < n; i++) {
-        const r = records[i];
-        ids[i] = r.id;
-        keys[i] = r.testCaseKey;
-        statuses[i] = r.status;
-        started[i] = r.startedAt;
-        finished[i] = r.finishedAt;
-        durations[i] = r.durationMs;
-        cycles[i] = r.cycleKey;
-        environments[i] = r.environment;
-        executedBy[i] = r.executedBy;
-        comments[i] = r.comment;
-        // jsonb goes in as JSON text, cast text[] -> jsonb[] in SQL.
-        attributes[i] = r.attributes === null ? null : JSON.stringify(r.attributes);
-      }
-      // Each column travels as one array literal (built here in one pass) cast by the server.
-      const idList = plainArray(ids);
+      const columns = encodeColumns(records);
       return db.run(async (sql) => {
         const began = performance.now();
-        const [row] = await sql`
-          with ins as (
-            insert into executions (
-              id, batch_id, test_case_key, status, started_at, finished_at, duration_ms,
-              cycle_key, environment, executed_by, comment, attributes
-            )
-            select u.id, ${batchId}::uuid, u.test_case_key, u.status, u.started_at, u.finished_at,
-              u.duration_ms, u.cycle_key, u.environment, u.executed_by, u.comment, u.attributes
-            from unnest(
-              ${idList}::uuid[], ${textArray(keys)}::text[], ${plainArray(statuses)}::text[],
-              ${plainArray(started)}::timestamptz[], ${plainArray(finished)}::timestamptz[],
-              ${plainArray(durations)}::int4[], ${textArray(cycles)}::text[],
-              ${textArray(environments)}::text[], ${textArray(executedBy)}::text[],
-              ${textArray(comments)}::text[], ${textArray(attributes)}::text[]::jsonb[]
-            ) as u(id, test_case_key, status, started_at, finished_at, duration_ms, cycle_key,
-              environment, executed_by, comment, attributes)
-            on conflict (id) do nothing
-            returning id
-          ), queued as (
-            insert into outbox_chunks (batch_id, execution_ids, available_at)
-            select ${batchId}::uuid, array_agg(id), now() + ${leaseMs} * interval '1 millisecond'
-            from ins having count(*) > 0
-            returning id, created_at
-          )
-          select (select id from queued) as outbox_id, (select created_at from queued) as created_at,
-            -- Only when some ids were already stored: which ones (usually none, so nothing to read).
-            case when (select count(*) from ins) < ${n}
-              then array(select id from unnest(${idList}::uuid[]) as id except select id from ins)
-            end as skipped`;
+        const [row] = await sql.unsafe(INSERT_CHUNK, [batchId, leaseMs, n, ...columns], {
+          prepare: true,
+        });
         onInsert?.(n, (performance.now() - began) / 1000);
         return {
           outboxId: row.outbox_id === null ? null : String(row.outbox_id),
@@ -93,7 +75,9 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
 
     findStored(ids) {
       return db.run(async (sql) => {
-        const rows = await sql`select * from executions where id = any(${ids as string[]}::uuid[])`;
+        const rows = await sql`
+          select ${sql.unsafe(EXECUTION_SELECT)} from executions
+          where id = any(${ids as string[]}::uuid[])`;
         return new Map(rows.map((row) => [row.id as string, rowToExecution(row)]));
       });
     },
@@ -128,32 +112,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
   /** One stored execution, or undefined. */
   function getExecution(id: string): Promise<StoredExecution | undefined> {
     return db.run(async (sql) => {
-      const [row] = await sql`select * from executions where id = ${id}::uuid`;
+      const [row] = await sql`
+        select ${sql.unsafe(EXECUTION_SELECT)} from executions where id = ${id}::uuid`;
       return row ? rowToExecution(row) : undefined;
     });
   }
 
   return { repository, getExecution };
-}
-
-/**
- * An executions row as the domain's StoredExecution. Timestamps arrive as exact ISO strings
- * (the pool's parser, db/timestamp.ts), so they are taken as they are.
- */
-export function rowToExecution(row: Record<string, unknown>): StoredExecution {
-  return {
-    id: row.id as string,
-    batchId: row.batch_id as string,
-    testCaseKey: row.test_case_key as string,
-    status: row.status as StoredExecution["status"],
-    startedAt: row.started_at as string,
-    finishedAt: row.finished_at as string | null,
-    durationMs: row.duration_ms as number | null,
-    cycleKey: row.cycle_key as string | null,
-    environment: row.environment as string | null,
-    executedBy: row.executed_by as string | null,
-    comment: row.comment as string | null,
-    attributes: row.attributes as Record<string, unknown> | null,
-    createdAt: row.created_at as string,
-  };
 }

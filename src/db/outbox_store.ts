@@ -2,7 +2,7 @@
 import type { ClaimedChunk, DeadLetterInput, OutboxPort } from "../domain/ports.ts";
 import type { StoredExecution } from "../domain/execution.ts";
 import type { Db } from "./client.ts";
-import { rowToExecution } from "./execution_store.ts";
+import { EXECUTION_SELECT, rowToExecution } from "./execution_columns.ts";
 import type { TransactionSql } from "postgres";
 
 /** One dead letter, as an operator sees it (no payload: that is in GET /v1/executions/{id}). */
@@ -73,7 +73,8 @@ export function createOutboxStore(db: Db) {
         // The database's clock, seen from this process: stored times are told on this one.
         const offsetMs = Date.now() - Date.parse(chunks[0].db_now as string);
         const ids = chunks.flatMap((chunk) => chunk.execution_ids as string[]);
-        const rows = await sql`select * from executions where id = any(${ids}::uuid[])`;
+        const rows = await sql`
+          select ${sql.unsafe(EXECUTION_SELECT)} from executions where id = any(${ids}::uuid[])`;
         const byId = new Map(rows.map((row) => [row.id as string, row]));
         return chunks
           .sort((a, b) => Number(a.id) - Number(b.id))

@@ -1,6 +1,6 @@
 // Maps driver and server errors to the domain's StorageError with client-safe messages.
 import { StorageError } from "../domain/errors.ts";
-import { SaturatedError } from "../domain/limiter.ts";
+import { SaturatedError } from "../limiter.ts";
 
 // SQLSTATE classes where the data itself was refused: splitting the chunk isolates the culprit.
 // 22 data exception, 23 integrity constraint, 54 program limit (a value too big to index), P0 raise.

@@ -1,4 +1,5 @@
-// Stable error codes and the errors that carry them across layers; the codes are part of the API.
+// The domain's error codes and errors: item verdict codes (part of the API), storage and publish
+// failures in the ports' own words. Request-level codes and HTTP statuses are in http/errors.ts.
 
 /** Item-level verdict codes (inside `items[].error.code`). */
 export const ItemErrorCode = {
@@ -9,39 +10,6 @@ export const ItemErrorCode = {
   STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
 } as const;
 export type ItemErrorCode = typeof ItemErrorCode[keyof typeof ItemErrorCode];
-
-/** Request-level codes (inside the error envelope `{ error: { code } }`). */
-export const ApiErrorCode = {
-  INVALID_BODY: "INVALID_BODY",
-  TOO_MANY_ITEMS: "TOO_MANY_ITEMS",
-  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
-  INVALID_PARAMETER: "INVALID_PARAMETER",
-  VALIDATION_FAILED: "VALIDATION_FAILED",
-  ITEMS_REJECTED: "ITEMS_REJECTED",
-  STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
-  SERVICE_SATURATED: "SERVICE_SATURATED",
-  BODY_READ_TIMEOUT: "BODY_READ_TIMEOUT",
-  UPLOAD_INTERRUPTED: "UPLOAD_INTERRUPTED",
-  UNAUTHORIZED: "UNAUTHORIZED",
-  FORBIDDEN: "FORBIDDEN",
-  NOT_FOUND: "NOT_FOUND",
-  INTERNAL_ERROR: "INTERNAL_ERROR",
-} as const;
-export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode];
-
-/** An error that maps to one HTTP response with the JSON error envelope. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 408 | 413 | 415 | 422 | 500 | 503,
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly options: { retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.name = "ApiError";
-  }
-}
 
 /** Why a storage call failed, as the domain needs to know it. */
 export type StorageFailureKind =

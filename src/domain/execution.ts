@@ -1,5 +1,7 @@
-// The execution a client sends, as one zod schema (it validates requests and feeds the OpenAPI document).
+// An execution's fields, declared once (EXECUTION_FIELDS): the request schema, the record types,
+// the public JSON, and through them the store's columns and the CLI's CSV cells derive from it.
 import { z } from "zod";
+import { attributes, ATTRIBUTES_MAX_BYTES, text, timestamp } from "./execution_rules.ts";
 
 /** Statuses an execution can have; stored as text and checked by the database too. */
 export const EXECUTION_STATUSES = [
@@ -12,139 +14,143 @@ export const EXECUTION_STATUSES = [
 ] as const;
 export type ExecutionStatus = typeof EXECUTION_STATUSES[number];
 
-/** Largest serialised size of `attributes`, in bytes of UTF-8. */
-export const ATTRIBUTES_MAX_BYTES = 16 * 1024;
-/** Deepest nesting allowed inside `attributes`; bounds the work of hashing and storing them. */
-export const ATTRIBUTES_MAX_DEPTH = 32;
+/**
+ * What a field holds. The kind decides the rest: how the client's value is normalised (an id in
+ * lower case or assigned by the server, a timestamp in UTC with milliseconds), how two values
+ * compare (JSON by content, key order aside; the id not at all: it is what is compared for), the
+ * column's type and array literal (db/execution_columns.ts) and how a CSV cell is read (cli/).
+ */
+export type FieldKind = "id" | "uuid" | "text" | "enum" | "timestamp" | "integer" | "json";
 
-// PostgreSQL cannot store NUL in text or jsonb; other C0 controls in one-line fields are almost
-// always an encoding accident, so they are refused where they would otherwise be stored silently.
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_ONE_LINE = /[\u0000-\u001f\u007f]/;
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
-// JSON can carry half a UTF-16 surrogate pair ("\ud800"), which UTF-8 cannot: PostgreSQL refuses
-// it in jsonb and text would silently turn it into U+FFFD, so it is refused before any SQL.
-const LONE_SURROGATE =
-  "must not contain a lone UTF-16 surrogate (an unpaired \\ud800 to \\udfff escape)";
-
-function text(max: number, { min = 0, multiLine = false } = {}) {
-  const control = multiLine ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE;
-  let schema = z.string().max(max, `must be at most ${max} characters`);
-  if (min > 0) schema = schema.min(min, `must be at least ${min} character${min > 1 ? "s" : ""}`);
-  return schema.refine((value) => !control.test(value), {
-    message: multiLine
-      ? "must not contain control characters such as NUL (tab, CR and LF are allowed)"
-      : "must not contain control characters such as NUL, tab or line breaks",
-  }).refine((value) => value.isWellFormed(), { message: LONE_SURROGATE });
+/** One field of an execution. */
+export interface FieldSpec {
+  /** Its name in the API's JSON, in records and events, and as a CSV column. */
+  readonly name: string;
+  /** Its column in the executions table. */
+  readonly column: string;
+  readonly kind: FieldKind;
+  /** Never null once stored (the column is NOT NULL); optional fields are null when absent. */
+  readonly required: boolean;
+  /** The rule a client's value must meet; absent for fields the server sets when it stores. */
+  readonly input?: z.ZodType;
 }
 
-// Stored instants stay within years 0001 to 9999 in UTC: PostgreSQL has no year 0, and an ISO
-// string (what reads and events carry) has four digits of year. Only a string that starts in
-// year 0000, on 0001-01-01 or on 9999-12-31 can fall outside in UTC, so the common case needs no
-// date parsing.
-const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
-const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
-const timestamp = z.iso.datetime({
-  offset: true,
-  message: "must be an RFC 3339 timestamp with an offset, such as 2026-11-28T10:15:00Z",
-}).refine(
-  (value) =>
-    !value.startsWith("0000-") && !(value.startsWith("0001-01-01") && Date.parse(value) < EARLIEST),
-  { message: "must be in year 0001 or later" },
-).refine(
-  (value) => !(value.startsWith("9999-12-31") && Date.parse(value) > LATEST),
-  { message: "must be in year 9999 or earlier in UTC" },
+/** Every field of a stored execution, in the order of its public JSON. */
+export const EXECUTION_FIELDS = [
+  {
+    name: "id",
+    column: "id",
+    kind: "id",
+    required: true,
+    input: z.uuid({ message: "must be a UUID" }).optional().describe(
+      "Client-chosen idempotency key. When absent the server assigns a time-ordered UUIDv7.",
+    ),
+  },
+  { name: "batchId", column: "batch_id", kind: "uuid", required: true },
+  {
+    name: "testCaseKey",
+    column: "test_case_key",
+    kind: "text",
+    required: true,
+    input: text(255, { min: 1 }).describe("Key of the test case that was executed."),
+  },
+  {
+    name: "status",
+    column: "status",
+    kind: "enum",
+    required: true,
+    input: z.enum(EXECUTION_STATUSES, {
+      message: `must be one of ${EXECUTION_STATUSES.join(", ")}`,
+    }),
+  },
+  {
+    name: "startedAt",
+    column: "started_at",
+    kind: "timestamp",
+    required: true,
+    input: timestamp.describe("RFC 3339 timestamp with offset; stored with millisecond precision."),
+  },
+  {
+    name: "finishedAt",
+    column: "finished_at",
+    kind: "timestamp",
+    required: false,
+    input: timestamp.optional().describe("Not before startedAt."),
+  },
+  {
+    name: "durationMs",
+    column: "duration_ms",
+    kind: "integer",
+    required: false,
+    input: z.number({ message: "must be a number (a finite one)" }).int("must be an integer")
+      .min(0, "must be at least 0").max(2147483647, "must be at most 2147483647").optional(),
+  },
+  {
+    name: "cycleKey",
+    column: "cycle_key",
+    kind: "text",
+    required: false,
+    input: text(255).optional(),
+  },
+  {
+    name: "environment",
+    column: "environment",
+    kind: "text",
+    required: false,
+    input: text(100).optional(),
+  },
+  {
+    name: "executedBy",
+    column: "executed_by",
+    kind: "text",
+    required: false,
+    input: text(255).optional().describe("Personal data: never logged."),
+  },
+  {
+    name: "comment",
+    column: "comment",
+    kind: "text",
+    required: false,
+    input: text(4000, { multiLine: true }).optional().describe("May be sensitive: never logged."),
+  },
+  {
+    name: "attributes",
+    column: "attributes",
+    kind: "json",
+    required: false,
+    input: attributes.optional().describe(
+      `Free-form JSON object, at most ${ATTRIBUTES_MAX_BYTES} bytes serialised.`,
+    ),
+  },
+  { name: "createdAt", column: "created_at", kind: "timestamp", required: true },
+] as const satisfies readonly FieldSpec[];
+
+type Field = typeof EXECUTION_FIELDS[number];
+/** The fields a client sends: those with an input rule. */
+type ClientField = Extract<Field, { input: z.ZodType }>;
+type KindValue = { uuid: string; timestamp: string };
+type ValueOf<F extends Field> = F extends ClientField ? Exclude<z.output<F["input"]>, undefined>
+  : KindValue[Extract<F["kind"], keyof KindValue>];
+type Shape<F extends Field> = {
+  -readonly [K in F as K["name"]]: K["required"] extends true ? ValueOf<K> : ValueOf<K> | null;
+};
+
+/** A validated execution with its id decided and timestamps normalised to UTC, ready to store. */
+export type ExecutionRecord = Shape<ClientField>;
+/** An execution as stored: what GET returns and what the Kafka event carries. */
+export type StoredExecution = Shape<Field>;
+
+/** The fields a record carries, in order: what a client sends, and what the insert's arrays hold. */
+export const RECORD_FIELDS: readonly ClientField[] = EXECUTION_FIELDS.filter(
+  (field): field is ClientField => "input" in field,
 );
 
-/** Walks a JSON value without recursion and reports the first rule or limit it breaks, if any. */
-export function checkAttributes(value: Record<string, unknown>): string | undefined {
-  const tooLarge = `must be at most ${ATTRIBUTES_MAX_BYTES} bytes when serialised as JSON`;
-  // Bounds of the serialised size, kept without serialising: UTF-8 never takes fewer bytes than
-  // UTF-16 code units, and no code unit takes more than 6 (an escape such as \u0001). Only a
-  // value between the bounds is serialised to measure it exactly.
-  let atLeast = 2, atMost = 2;
-  // Depth counts containers: an object holding a scalar is one level, as it reads.
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node === "string") {
-      if (node.includes("\u0000")) return "must not contain NUL characters";
-      if (!node.isWellFormed()) return LONE_SURROGATE;
-      atLeast += node.length + 2;
-      atMost += 6 * node.length + 3;
-    } else if (node !== null && typeof node === "object") {
-      if (depth > ATTRIBUTES_MAX_DEPTH) {
-        return `must not nest deeper than ${ATTRIBUTES_MAX_DEPTH} levels`;
-      }
-      if (Array.isArray(node)) {
-        atLeast += node.length + 1;
-        atMost += node.length + 2;
-        for (const child of node) stack.push([child, depth + 1]);
-      } else {
-        atMost += 2;
-        for (const [key, child] of Object.entries(node)) {
-          if (key.includes("\u0000")) return "must not contain NUL characters";
-          if (!key.isWellFormed()) return LONE_SURROGATE;
-          // A JavaScript object cannot hold "__proto__" as a plain key (assigning it sets the
-          // prototype), so any JavaScript consumer would silently lose it: refused, not dropped.
-          if (key === "__proto__") return 'must not use "__proto__" as a key';
-          atLeast += key.length + 3;
-          atMost += 6 * key.length + 4;
-          stack.push([child, depth + 1]);
-        }
-      }
-    } else {
-      if (typeof node === "number" && !Number.isFinite(node)) {
-        return "must not hold a number beyond the range of a double, such as 1e400";
-      }
-      atLeast += 1;
-      atMost += typeof node === "number" ? String(node).length + 1 : 6;
-    }
-    if (atLeast > ATTRIBUTES_MAX_BYTES) return tooLarge;
-  }
-  if (atMost <= ATTRIBUTES_MAX_BYTES) return undefined;
-  // Depth is bounded now, so serialising cannot overflow the stack.
-  if (new TextEncoder().encode(JSON.stringify(value)).length > ATTRIBUTES_MAX_BYTES) {
-    return tooLarge;
-  }
-  return undefined;
-}
+const shape = Object.fromEntries(RECORD_FIELDS.map((field) => [field.name, field.input])) as {
+  [F in ClientField as F["name"]]: F["input"];
+};
 
-/** One execution as a client sends it. */
-export const ExecutionInputSchema = z.strictObject({
-  id: z.uuid({ message: "must be a UUID" }).optional().describe(
-    "Client-chosen idempotency key. When absent the server assigns a time-ordered UUIDv7.",
-  ),
-  testCaseKey: text(255, { min: 1 }).describe("Key of the test case that was executed."),
-  status: z.enum(EXECUTION_STATUSES, {
-    message: `must be one of ${EXECUTION_STATUSES.join(", ")}`,
-  }),
-  startedAt: timestamp.describe(
-    "RFC 3339 timestamp with offset; stored with millisecond precision.",
-  ),
-  finishedAt: timestamp.optional().describe("Not before startedAt."),
-  durationMs: z.number({ message: "must be a number (a finite one)" }).int("must be an integer")
-    .min(0, "must be at least 0").max(
-      2147483647,
-      "must be at most 2147483647",
-    ).optional(),
-  cycleKey: text(255).optional(),
-  environment: text(100).optional(),
-  executedBy: text(255).optional().describe("Personal data: never logged."),
-  comment: text(4000, { multiLine: true }).optional().describe("May be sensitive: never logged."),
-  // Checked as parsed from JSON, before z.record copies it: the copy would lose a "__proto__" key.
-  attributes: z.preprocess((value, ctx) => {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      const problem = checkAttributes(value as Record<string, unknown>);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }
-    return value;
-  }, z.record(z.string(), z.unknown())).optional().describe(
-    `Free-form JSON object, at most ${ATTRIBUTES_MAX_BYTES} bytes serialised.`,
-  ),
-}).superRefine((value, ctx) => {
+/** One execution as a client sends it (validates requests and feeds the OpenAPI document). */
+export const ExecutionInputSchema = z.strictObject(shape).superRefine((value, ctx) => {
   if (
     value.finishedAt !== undefined && value.startedAt !== undefined &&
     Date.parse(value.finishedAt) < Date.parse(value.startedAt)
@@ -156,47 +162,12 @@ export const ExecutionInputSchema = z.strictObject({
 /** An execution that passed validation, as the client sent it. */
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
-/** A validated execution with its id decided and timestamps normalised to UTC, ready to store. */
-export interface ExecutionRecord {
-  id: string;
-  testCaseKey: string;
-  status: ExecutionStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  cycleKey: string | null;
-  environment: string | null;
-  executedBy: string | null;
-  comment: string | null;
-  attributes: Record<string, unknown> | null;
-}
-
-/** An execution as stored: what GET returns and what the Kafka event carries. */
-export interface StoredExecution extends ExecutionRecord {
-  batchId: string;
-  createdAt: string;
-}
-
-const PUBLIC_FIELDS = [
-  "id",
-  "batchId",
-  "testCaseKey",
-  "status",
-  "startedAt",
-  "finishedAt",
-  "durationMs",
-  "cycleKey",
-  "environment",
-  "executedBy",
-  "comment",
-  "attributes",
-  "createdAt",
-] as const satisfies ReadonlyArray<keyof StoredExecution>;
+const PUBLIC_NAMES: ReadonlyArray<keyof StoredExecution> = EXECUTION_FIELDS.map((f) => f.name);
 
 /** The public JSON form of a stored execution, in one field order; absent optional fields are left out. */
 export function toExecutionJson(execution: StoredExecution): Record<string, unknown> {
   const json: Record<string, unknown> = {};
-  for (const key of PUBLIC_FIELDS) {
+  for (const key of PUBLIC_NAMES) {
     const value = execution[key];
     if (value !== null && value !== undefined) json[key] = value;
   }

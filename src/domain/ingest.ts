@@ -41,12 +41,14 @@ export interface IngestDeps {
   sink: EventSink;
   /** Time-ordered ids (UUIDv7) for batches and for items sent without one. */
   newId: () => string;
+  /** The settings in force, read at the start of each batch (a reload may change them). */
+  settings: () => IngestSettings;
   /** A monotonic clock in milliseconds, for the batch's duration. @default performance.now */
   monotonicMs?: () => number;
 }
 
-/** Options read at the start of each batch (they may change at run time). */
-export interface IngestOptions {
+/** Settings read at the start of each batch (they may change at run time). */
+export interface IngestSettings {
   /** Items per insert statement. */
   chunkSize: number;
   /** Chunks of one batch stored at once. @default 1 */
@@ -58,11 +60,15 @@ export interface IngestOptions {
    * this, not twice its items. @default 32
    */
   maxSplitStatements?: number;
+}
+
+/** What one batch carries besides its items. */
+export interface IngestOptions {
   /** The fingerprint of the API key sending the batch, kept with it. @default null */
   uploadedBy?: string | null;
 }
 
-/** The default of IngestOptions.maxSplitStatements. */
+/** The default of IngestSettings.maxSplitStatements. */
 export const MAX_SPLIT_STATEMENTS = 32;
 
 type Pending = { index: number; record: ExecutionRecord };
@@ -79,14 +85,18 @@ export function createIngestor(deps: IngestDeps) {
   const monotonicMs = deps.monotonicMs ?? (() => performance.now());
 
   /** Validates, stores and judges every item of one batch. Storage problems become item verdicts. */
-  async function ingest(items: readonly unknown[], options: IngestOptions): Promise<BatchResult> {
+  async function ingest(
+    items: readonly unknown[],
+    options: IngestOptions = {},
+  ): Promise<BatchResult> {
     const began = monotonicMs();
+    const settings = deps.settings();
     const batchId = deps.newId();
     const verdicts: ItemVerdict[] = new Array(items.length);
     const run: BatchRun = {
       batchId,
       verdicts,
-      splitsLeft: options.maxSplitStatements ?? MAX_SPLIT_STATEMENTS,
+      splitsLeft: settings.maxSplitStatements ?? MAX_SPLIT_STATEMENTS,
     };
     const pending: Pending[] = [];
     const firstIndexOfId = new Map<string, number>();
@@ -119,7 +129,7 @@ export function createIngestor(deps: IngestDeps) {
       pending.push({ index, record });
     });
 
-    const chunkSize = Math.max(1, Math.floor(options.chunkSize));
+    const chunkSize = Math.max(1, Math.floor(settings.chunkSize));
     const chunks: Pending[][] = [];
     for (let start = 0; start < pending.length; start += chunkSize) {
       chunks.push(pending.slice(start, start + chunkSize));
@@ -138,7 +148,7 @@ export function createIngestor(deps: IngestDeps) {
         unavailable = (await storeChunk(run, chunk)) ?? unavailable;
       }
     };
-    const lanes = Math.max(1, Math.min(options.chunkConcurrency ?? 1, chunks.length));
+    const lanes = Math.max(1, Math.min(settings.chunkConcurrency ?? 1, chunks.length));
     await Promise.all(Array.from({ length: lanes }, worker));
 
     let created = 0, duplicates = 0, failed = 0;

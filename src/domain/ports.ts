@@ -195,3 +195,14 @@ export interface BatchReader {
   /** A batch's failed items with an index above `after` (all when absent). */
   listFailures(batchId: string, page: { after?: number; limit: number }): Promise<FailurePage>;
 }
+
+/** What publishing reports as it goes; the metrics module implements it. */
+export interface PublishObserver {
+  /** One send was acknowledged, `seconds` after its first try (retries included). */
+  sent(seconds: number): void;
+  /** Events acknowledged, each with its time since it was stored. */
+  published(lagSeconds: readonly number[]): void;
+  retried(count: number): void;
+  deadLettered(count: number): void;
+  unavailable(count: number): void;
+}

@@ -1,5 +1,10 @@
 // Validation of one raw item into a storable record, with a bounded list of field-level details.
-import { type ExecutionInput, ExecutionInputSchema, type ExecutionRecord } from "./execution.ts";
+import {
+  type ExecutionInput,
+  ExecutionInputSchema,
+  type ExecutionRecord,
+  RECORD_FIELDS,
+} from "./execution.ts";
 
 /** At most this many details are reported for one item, however many problems it has. */
 export const MAX_DETAILS_PER_ITEM = 20;
@@ -48,21 +53,49 @@ function joinPath(path: PropertyKey[]): string {
   return path.map(String).join(".");
 }
 
-/** Turns a validated execution into the record to store: id decided, times in UTC. */
-export function toRecord(input: ExecutionInput, newId: () => string): ExecutionRecord {
-  return {
-    id: input.id?.toLowerCase() ?? newId(),
-    testCaseKey: input.testCaseKey,
-    status: input.status,
-    startedAt: utc(input.startedAt),
-    finishedAt: input.finishedAt === undefined ? null : utc(input.finishedAt),
-    durationMs: input.durationMs ?? null,
-    cycleKey: input.cycleKey ?? null,
-    environment: input.environment ?? null,
-    executedBy: input.executedBy ?? null,
-    comment: input.comment ?? null,
-    attributes: input.attributes ?? null,
-  };
+// The record's fields as two flat arrays, for the loops below.
+const NAMES = RECORD_FIELDS.map((field) => field.name);
+const KINDS = RECORD_FIELDS.map((field) => field.kind);
+
+/** Turns a validated execution into the record to store: id decided, times in UTC, absent fields null. */
+export const toRecord: (input: ExecutionInput, newId: () => string) => ExecutionRecord =
+  compileToRecord() ?? toRecordByLoop;
+
+/** toRecord as a loop over the fields: the reference, and the fallback where code cannot be generated. */
+export function toRecordByLoop(input: ExecutionInput, newId: () => string): ExecutionRecord {
+  const from = input as Record<string, unknown>;
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i < NAMES.length; i++) {
+    const value = from[NAMES[i]], kind = KINDS[i];
+    if (kind === "id") {
+      record[NAMES[i]] = value === undefined ? newId() : (value as string).toLowerCase();
+    } else if (value === undefined) record[NAMES[i]] = null;
+    else record[NAMES[i]] = kind === "timestamp" ? utc(value as string) : value;
+  }
+  return record as ExecutionRecord;
+}
+
+/**
+ * toRecord as one object literal generated from RECORD_FIELDS, as zod compiles its object parsers:
+ * it runs once per item, and a loop of keyed reads and writes costs about three times as much as
+ * the literal a person would write. Undefined where code generation from strings is not allowed.
+ */
+function compileToRecord(): typeof toRecordByLoop | undefined {
+  const entries = NAMES.map((name, i) => {
+    const value = `input[${JSON.stringify(name)}]`;
+    // The forms a person would write: one read of each field, absent as null.
+    const rule = KINDS[i] === "id"
+      ? `${value}?.toLowerCase() ?? newId()`
+      : KINDS[i] === "timestamp"
+      ? `${value} === undefined ? null : utc(${value})`
+      : `${value} ?? null`;
+    return `${JSON.stringify(name)}: ${rule}`;
+  });
+  try {
+    return new Function("utc", `return (input, newId) => ({ ${entries.join(", ")} });`)(utc);
+  } catch {
+    return undefined;
+  }
 }
 
 // Most clients already send UTC with milliseconds; those strings are kept without a Date round trip.
@@ -74,17 +107,19 @@ function utc(timestamp: string): string {
 
 /**
  * True when two records hold the same execution, the id aside: a resubmission rather than a
- * conflict. Attributes compare as JSON with sorted keys, so their key order does not matter.
+ * conflict. JSON fields compare with sorted keys, so their key order does not matter.
  */
 export function sameContent(a: ExecutionRecord, b: ExecutionRecord): boolean {
-  return a.testCaseKey === b.testCaseKey && a.status === b.status &&
-    a.startedAt === b.startedAt && a.finishedAt === b.finishedAt &&
-    a.durationMs === b.durationMs && a.cycleKey === b.cycleKey &&
-    a.environment === b.environment && a.executedBy === b.executedBy &&
-    a.comment === b.comment && canonicalJson(a.attributes) === canonicalJson(b.attributes);
+  const left = a as Record<string, unknown>, right = b as Record<string, unknown>;
+  for (let i = 0; i < NAMES.length; i++) {
+    const kind = KINDS[i], x = left[NAMES[i]], y = right[NAMES[i]];
+    if (kind === "id") continue;
+    if (kind === "json" ? canonicalJson(x) !== canonicalJson(y) : x !== y) return false;
+  }
+  return true;
 }
 
-/** JSON with object keys sorted at every level, so equal content always hashes the same. */
+/** JSON with object keys sorted at every level, so equal content always reads the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {

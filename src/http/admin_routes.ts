@@ -1,7 +1,7 @@
 // The /admin routes: inspect dead letters and put them back in the publishing queue.
 import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 /** A dead letter as the admin API shows it. */
 export interface DeadLetterView {

@@ -1,12 +1,13 @@
 // Zod schemas of the bodies no route parses with zod (the batch envelope, every response), with
 // typed examples; the OpenAPI document is generated from them.
 import { z } from "zod";
-import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import { ItemErrorCode } from "../domain/errors.ts";
 import { ExecutionInputSchema } from "../domain/execution.ts";
 import type { BatchResult } from "../domain/ingest.ts";
 import type { BatchStatus, FailurePage } from "../domain/ports.ts";
 import { MAX_DETAILS_PER_ITEM } from "../domain/validate.ts";
 import type { DeadLetterView } from "./admin_routes.ts";
+import { ApiErrorCode } from "./errors.ts";
 import type { ReadinessReport } from "./ops_routes.ts";
 
 /** A markdown table of codes for a description; typed so that a new code cannot go undocumented. */

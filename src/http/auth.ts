@@ -1,7 +1,7 @@
 // Bearer-key access control: user keys for /v1, admin keys for /admin, compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 
@@ -78,17 +78,18 @@ export function requireKey(ring: KeyRing, role: "user" | "admin"): MiddlewareHan
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
-      c.header("WWW-Authenticate", 'Bearer realm="execution-ingest"');
       throw new ApiError(
         401,
         ApiErrorCode.UNAUTHORIZED,
         "Send an API key as 'Authorization: Bearer <key>'",
+        { headers: { "WWW-Authenticate": 'Bearer realm="execution-ingest"' } },
       );
     }
     const found = ring.roleOf(match[1]);
     if (!found) {
-      c.header("WWW-Authenticate", 'Bearer realm="execution-ingest", error="invalid_token"');
-      throw new ApiError(401, ApiErrorCode.UNAUTHORIZED, "The API key is not valid");
+      throw new ApiError(401, ApiErrorCode.UNAUTHORIZED, "The API key is not valid", {
+        headers: { "WWW-Authenticate": 'Bearer realm="execution-ingest", error="invalid_token"' },
+      });
     }
     if (role === "admin" && found !== "admin") {
       throw new ApiError(403, ApiErrorCode.FORBIDDEN, "This endpoint needs an admin API key");

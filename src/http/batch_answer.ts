@@ -1,31 +1,27 @@
 // How every batch-shaped request is answered (JSON, NDJSON, JUnit XML): one slot of the batch
 // limiter, the ingest use case, then 200, 207, 422 or 503 with the same bodies and codes.
 import type { Context } from "hono";
-import { ApiError, ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import { ItemErrorCode } from "../domain/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
-import { type Limiter, SaturatedError } from "../domain/limiter.ts";
 import type { Logger } from "../domain/ports.ts";
+import { type Limiter, SaturatedError } from "../limiter.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { BatchLimits, BodyReaderDeps } from "./batch_body.ts";
-import { errorBody } from "./error_mapper.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 /** What answering a batch needs. */
 export interface BatchAnswerDeps {
-  ingest(
-    items: readonly unknown[],
-    options: { chunkSize: number; chunkConcurrency: number; uploadedBy: string | null },
-  ): Promise<BatchResult>;
+  /** The ingest use case; it reads its own settings (chunk size, chunks side by side). */
+  ingest(items: readonly unknown[], options: { uploadedBy: string | null }): Promise<BatchResult>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
   /** Bytes of bodies held across requests, and whether shutdown began (see batch_body.ts). */
   bodies: Omit<BodyReaderDeps, "logger">;
-  limits: () => BatchLimits & { chunkSize: number; chunkConcurrency: number };
+  /** The limits of one request's body. */
+  limits: BatchLimits;
   metrics: Metrics;
   logger: Logger;
 }
-
-const RETRY_AFTER_SATURATED = 2;
-const RETRY_AFTER_UNAVAILABLE = 5;
 
 /** The HTTP status of a batch answer: 200 all fine, 207 mixed, 422 all rejected, 503 nothing storable now. */
 export function batchStatus(result: BatchResult): 200 | 207 | 422 | 503 {
@@ -47,17 +43,12 @@ export async function ingestBatch(
   deps: BatchAnswerDeps,
   read: { items: readonly unknown[]; bytes: number },
 ): Promise<BatchResult> {
-  const limits = deps.limits();
   const { items, bytes } = read;
   let answer: { result: BatchResult; seconds: number };
   try {
     answer = await deps.batchLimiter.run(async () => {
       const began = performance.now();
-      const result = await deps.ingest(items, {
-        chunkSize: limits.chunkSize,
-        chunkConcurrency: limits.chunkConcurrency,
-        uploadedBy: c.get("caller")?.keyId ?? null,
-      });
+      const result = await deps.ingest(items, { uploadedBy: c.get("caller")?.keyId ?? null });
       return { result, seconds: (performance.now() - began) / 1000 };
     });
   } catch (error) {
@@ -66,7 +57,6 @@ export async function ingestBatch(
       503,
       ApiErrorCode.SERVICE_SATURATED,
       "The service is busy with other batches; retry later",
-      { retryAfterSeconds: RETRY_AFTER_SATURATED },
     );
   } finally {
     // The parsed items live as long as the batch: their bytes are held until it is stored.
@@ -91,7 +81,6 @@ export async function ingestBatch(
       503,
       ApiErrorCode.STORAGE_UNAVAILABLE,
       "The database is unavailable or busy; nothing was stored. Retry the whole batch later",
-      { retryAfterSeconds: RETRY_AFTER_UNAVAILABLE },
     );
   }
   return result;
@@ -110,25 +99,25 @@ export async function answerBatch<Body extends BatchResult>(
 ): Promise<Response> {
   // The body is read before a slot is taken: a slow client holds bytes of the budget and its
   // own deadline, never one of the BATCH_MAX_CONCURRENT slots that storing needs.
-  const result = await ingestBatch(c, deps, await read(deps.limits()));
+  const result = await ingestBatch(c, deps, await read(deps.limits));
   const status = batchStatus(result);
   const body = present(result);
-  if (status === 422) {
-    const allValidation = result.items.every((item) =>
-      item.error?.code === ItemErrorCode.VALIDATION_FAILED
+  if (status !== 422) return c.json(body, status as 200 | 207);
+  // Every item rejected: the error mapper answers, with the batch's answer beside the envelope.
+  const allValidation = result.items.every((item) =>
+    item.error?.code === ItemErrorCode.VALIDATION_FAILED
+  );
+  throw allValidation
+    ? new ApiError(
+      422,
+      ApiErrorCode.VALIDATION_FAILED,
+      "Every execution failed validation; see items[].error",
+      { body },
+    )
+    : new ApiError(
+      422,
+      ApiErrorCode.ITEMS_REJECTED,
+      "Every execution was rejected; see items[].error",
+      { body },
     );
-    const envelope = allValidation
-      ? errorBody(
-        c,
-        ApiErrorCode.VALIDATION_FAILED,
-        "Every execution failed validation; see items[].error",
-      )
-      : errorBody(
-        c,
-        ApiErrorCode.ITEMS_REJECTED,
-        "Every execution was rejected; see items[].error",
-      );
-    return c.json({ ...body, ...envelope }, 422);
-  }
-  return c.json(body, status as 200 | 207);
 }

@@ -1,10 +1,10 @@
 // Reads a batch body within its limits: a deadline, a share of the bytes-in-flight budget, its size
 // and its item count enforced while the bytes arrive, then parsing.
 import type { Context } from "hono";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { UnparseableItem } from "../domain/ingest.ts";
 import type { Logger } from "../domain/ports.ts";
 import type { ByteBudget } from "./byte_budget.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 import { createJsonCounter, createNdjsonCounter } from "./item_counter.ts";
 
 /** Limits of one batch request. */
@@ -33,7 +33,6 @@ export interface ReadBatch {
 }
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl"]);
-const RETRY_AFTER_SECONDS = 2;
 
 /** Reads and parses the body into raw items (NDJSON lines that are not JSON become UnparseableItem). */
 export async function readBatch(
@@ -134,7 +133,6 @@ function saturated(budget: ByteBudget): ApiError {
     503,
     ApiErrorCode.SERVICE_SATURATED,
     `The service already holds ${budget.inUse} bytes of request bodies (its budget is ${budget.capacity}); retry later`,
-    { retryAfterSeconds: RETRY_AFTER_SECONDS },
   );
 }
 
@@ -166,7 +164,7 @@ function interruptedUpload(
     shuttingDown
       ? "The service is shutting down and stopped reading the body; nothing was stored. Retry the whole batch"
       : "The body stopped arriving before it was complete; nothing was stored. Retry the whole batch",
-    { retryAfterSeconds: RETRY_AFTER_SECONDS, cause },
+    { cause },
   );
 }
 

@@ -1,13 +1,10 @@
-// The one place errors become HTTP responses: every error response has the same JSON envelope.
+// The one place errors become responses: status, code, message and headers (Retry-After among them)
+// are decided here, for the API's JSON envelope and the console's error pages alike.
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ApiError, ApiErrorCode, StorageError } from "../domain/errors.ts";
+import { StorageError } from "../domain/errors.ts";
 import type { Logger } from "../domain/ports.ts";
-
-/** The body of every error response. */
-export interface ErrorEnvelope {
-  error: { code: ApiErrorCode; message: string; requestId: string };
-}
+import { ApiError, ApiErrorCode, type ErrorEnvelope, type ErrorStatus } from "./errors.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -16,53 +13,92 @@ declare module "hono" {
   }
 }
 
+/** Seconds a client is asked to wait before it retries, for the codes worth a retry. */
+export const RETRY_AFTER_SECONDS: Readonly<Partial<Record<ApiErrorCode, number>>> = {
+  SERVICE_SATURATED: 2,
+  UPLOAD_INTERRUPTED: 2,
+  STORAGE_UNAVAILABLE: 5,
+};
+
+/** What an error is answered with. */
+export interface ErrorResponse {
+  status: ErrorStatus;
+  code: ApiErrorCode;
+  message: string;
+  headers: Record<string, string>;
+  /** Fields the body carries beside the envelope (a rejected batch's answer). */
+  body?: object;
+  /** The class of an error no rule expected: it is logged, and nothing else of it leaves. */
+  unexpected?: string;
+}
+
+/** Decides how an error is answered: ApiError as it says, a storage failure 503, Hono's 4xx, else 500. */
+export function describeError(error: Error): ErrorResponse {
+  let response: Omit<ErrorResponse, "headers">;
+  const headers: Record<string, string> = {};
+  if (error instanceof ApiError) {
+    const { status, code, message, options } = error;
+    Object.assign(headers, options.headers);
+    response = { status, code, message, body: options.body };
+  } else if (error instanceof StorageError) {
+    response = {
+      status: 503,
+      code: ApiErrorCode.STORAGE_UNAVAILABLE,
+      message: `Cannot read from the database now: ${error.message}`,
+    };
+  } else if (error instanceof HTTPException && error.status < 500) {
+    // Raised by Hono's own middleware: its status is right, its message generic. A 403 is the
+    // console's cross-site check.
+    response = error.status === 403
+      ? {
+        status: 403,
+        code: ApiErrorCode.FORBIDDEN,
+        message: "Forms posted from another site are refused; use the console's own pages",
+      }
+      : {
+        status: error.status as ErrorStatus,
+        code: ApiErrorCode.INVALID_BODY,
+        message: error.message || "Bad request",
+      };
+  } else {
+    response = {
+      status: 500,
+      code: ApiErrorCode.INTERNAL_ERROR,
+      message: "Something went wrong on our side; the request id helps us find it",
+      unexpected: error.name,
+    };
+  }
+  const retryAfter = RETRY_AFTER_SECONDS[response.code];
+  if (retryAfter !== undefined && response.status === 503) headers["Retry-After"] = `${retryAfter}`;
+  // The rest of a body that came too slowly is not worth reading: the connection ends here.
+  if (response.status === 408) headers["Connection"] = "close";
+  return { ...response, headers };
+}
+
 /** Builds the envelope for the current request, and notes its code on the context. */
 export function errorBody(c: Context, code: ApiErrorCode, message: string): ErrorEnvelope {
   c.set("errorCode", code);
   return { error: { code, message, requestId: c.get("requestId") ?? "" } };
 }
 
-/** Hono's onError handler: ApiError as it says, anything else a 500 with no internals. */
-export function createErrorHandler(logger: Logger) {
-  return (error: Error, c: Context) => {
-    if (error instanceof ApiError) {
-      if (error.options.retryAfterSeconds !== undefined) {
-        c.header("Retry-After", String(error.options.retryAfterSeconds));
-      }
-      // The rest of a body that came too slowly is not worth reading: the connection ends here.
-      if (error.status === 408) c.header("Connection", "close");
-      return c.json(errorBody(c, error.code, error.message), error.status);
-    }
-    if (error instanceof StorageError) {
-      c.header("Retry-After", "5");
-      return c.json(
-        errorBody(
-          c,
-          ApiErrorCode.STORAGE_UNAVAILABLE,
-          `Cannot read from the database now: ${error.message}`,
-        ),
-        503,
-      );
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      // Raised by Hono's own middleware; its status is right, its message generic.
-      return c.json(
-        errorBody(c, ApiErrorCode.INVALID_BODY, error.message || "Bad request"),
-        error.status,
-      );
-    }
+/** Sets the response's headers and logs what was unexpected; returns the envelope to send. */
+export function answerError(c: Context, response: ErrorResponse, logger: Logger): ErrorEnvelope {
+  for (const [name, value] of Object.entries(response.headers)) c.header(name, value);
+  if (response.unexpected !== undefined) {
     logger.error(
-      { requestId: c.get("requestId"), route: c.req.routePath, errorClass: error.name },
+      { requestId: c.get("requestId"), route: c.req.routePath, errorClass: response.unexpected },
       "Unexpected error while handling a request",
     );
-    return c.json(
-      errorBody(
-        c,
-        ApiErrorCode.INTERNAL_ERROR,
-        "Something went wrong on our side; the request id helps us find it",
-      ),
-      500,
-    );
+  }
+  return errorBody(c, response.code, response.message);
+}
+
+/** Hono's onError handler for the API: the JSON envelope, plus a rejected batch's answer. */
+export function createErrorHandler(logger: Logger) {
+  return (error: Error, c: Context) => {
+    const response = describeError(error);
+    const envelope = answerError(c, response, logger);
+    return c.json({ ...response.body, ...envelope }, response.status);
   };
 }
 

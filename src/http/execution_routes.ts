@@ -1,13 +1,13 @@
 // The /v1 routes: post a batch, read one execution, list batches, read a batch and its failed items.
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
 import type { BatchReader, OwnedBatch } from "../domain/ports.ts";
 import { BatchListQuerySchema, BatchQuerySchema } from "./api_schemas.ts";
 import { mayRead, OPEN_CALLER } from "./auth.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
 import { readBatch } from "./batch_body.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps extends BatchAnswerDeps {

@@ -1,7 +1,6 @@
 // POST /v1/imports/junit: a JUnit XML report in, answered exactly like a batch, plus each testCaseKey.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { ApiError, ApiErrorCode } from "../domain/errors.ts";
 import { ExecutionInputSchema } from "../domain/execution.ts";
 import { createIdAssigner } from "../domain/execution_id.ts";
 import type { BatchResult, ItemVerdict } from "../domain/ingest.ts";
@@ -10,6 +9,7 @@ import { type JunitOptions, junitToExecutions } from "../domain/junit.ts";
 import { ReportError } from "../domain/junit_xml.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
 import { type BatchLimits, readText } from "./batch_body.ts";
+import { ApiError, ApiErrorCode } from "./errors.ts";
 
 /** The query parameters of POST /v1/imports/junit. */
 export const JunitImportQuerySchema = z.strictObject({

@@ -2,14 +2,11 @@
 import { Hono } from "hono";
 import getSwaggerUiPath from "swagger-ui-dist/absolute-path.js";
 import { z } from "zod";
-import type { ApiErrorCode } from "../domain/errors.ts";
-import {
-  ATTRIBUTES_MAX_BYTES,
-  ATTRIBUTES_MAX_DEPTH,
-  ExecutionInputSchema,
-} from "../domain/execution.ts";
+import { ExecutionInputSchema } from "../domain/execution.ts";
+import { ATTRIBUTES_MAX_BYTES, ATTRIBUTES_MAX_DEPTH } from "../domain/execution_rules.ts";
 import { RequeueRequestSchema } from "./admin_routes.ts";
 import * as api from "./api_schemas.ts";
+import type { ApiErrorCode } from "./errors.ts";
 import { JunitImportQuerySchema } from "./import_routes.ts";
 import * as imports from "./import_schemas.ts";
 

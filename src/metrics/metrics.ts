@@ -1,8 +1,9 @@
 // The service's Prometheus metrics, all named execution_ingest_…, in a Registry of their own.
 import { Counter, Histogram, Registry } from "prom-client";
-import { ApiErrorCode, ItemErrorCode } from "../domain/errors.ts";
+import { ItemErrorCode } from "../domain/errors.ts";
 import type { BatchResult } from "../domain/ingest.ts";
-import type { PublishObserver } from "../publish/publisher.ts";
+import type { PublishObserver } from "../domain/ports.ts";
+import { ApiErrorCode } from "../http/errors.ts";
 import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
 import { createRateMeter } from "./rate_meter.ts";
 

@@ -11,6 +11,7 @@ import type {
   Logger,
   OutboxChunk,
   OutboxPort,
+  PublishObserver,
 } from "../domain/ports.ts";
 import type { Channel } from "./channel.ts";
 import {
@@ -29,17 +30,6 @@ export interface PublisherSettings {
   resilience: ResilienceSettings;
   /** Lease of a chunk held in memory, in milliseconds; renewed every third of it. @default 10000 */
   leaseMs: number;
-}
-
-/** What the publisher reports; the metrics module implements it. */
-export interface PublishObserver {
-  /** One send was acknowledged, `seconds` after its first try (retries included). */
-  sent(seconds: number): void;
-  /** Events acknowledged, each with its time since it was stored. */
-  published(lagSeconds: readonly number[]): void;
-  retried(count: number): void;
-  deadLettered(count: number): void;
-  unavailable(count: number): void;
 }
 
 /** A chunk in the publisher's hands: the events still to send and those given up on meanwhile. */

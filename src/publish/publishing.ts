@@ -8,14 +8,10 @@ import type {
   Logger,
   OutboxChunk,
   OutboxPort,
+  PublishObserver,
 } from "../domain/ports.ts";
 import { createChannel } from "./channel.ts";
-import {
-  createPublisher,
-  type HeldChunk,
-  type PublisherSettings,
-  type PublishObserver,
-} from "./publisher.ts";
+import { createPublisher, type HeldChunk, type PublisherSettings } from "./publisher.ts";
 import { createRelay, type RelaySettings } from "./relay.ts";
 
 /** Everything publishing reads; a reload replaces it as a whole. */

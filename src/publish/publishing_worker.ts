@@ -1,7 +1,6 @@
 // Publishing in a worker thread, as the service sees it: stored chunks go in, reports come out; a worker
 // that dies or stops reporting is replaced, and stopping it has a deadline.
-import type { Logger } from "../domain/ports.ts";
-import type { PublishObserver } from "./publisher.ts";
+import type { Logger, PublishObserver } from "../domain/ports.ts";
 import type { PublishingHandle, PublishingSettings, PublishingStatus } from "./publishing.ts";
 import type {
   PublishingReport,

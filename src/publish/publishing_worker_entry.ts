@@ -2,10 +2,9 @@
 // on the second core and on an event loop that HTTP work never delays.
 import { createDb, type DbOptions } from "../db/client.ts";
 import { createOutboxStore } from "../db/outbox_store.ts";
-import type { EventProducer, Logger, OutboxChunk } from "../domain/ports.ts";
+import type { EventProducer, Logger, OutboxChunk, PublishObserver } from "../domain/ports.ts";
 import { toEventMessage } from "./event.ts";
 import type { KafkaProducerOptions } from "./kafka_errors.ts";
-import type { PublishObserver } from "./publisher.ts";
 import {
   createPublishing,
   type PublishingHandle,

@@ -1,86 +1,18 @@
 // createIngestor against an in-memory repository and sink: verdicts, chunking, bisection, storage failures.
 import assert from "node:assert/strict";
-import { StorageError, type StorageFailureKind } from "../../src/domain/errors.ts";
-import type { ExecutionRecord, StoredExecution } from "../../src/domain/execution.ts";
-
-const CREATED_AT = "2026-11-28T12:00:00.000Z";
+import type { ExecutionRecord } from "../../src/domain/execution.ts";
 import {
   createIngestor,
+  type IngestOptions,
+  type IngestSettings,
   type ItemVerdict,
   MAX_SPLIT_STATEMENTS,
   UnparseableItem,
 } from "../../src/domain/ingest.ts";
-import type { BatchSummary, EventSink, ExecutionRepository } from "../../src/domain/ports.ts";
 import { toRecord, validateExecution } from "../../src/domain/validate.ts";
+import { fakeSink, fakeStore, type FakeStoreOptions } from "../_fakes/store.ts";
 
-/** Options of the fake repository. */
-interface FakeRepositoryOptions {
-  /** A chunk holding any of these ids is refused as the database refuses a bad row. */
-  rejectIds?: Iterable<string>;
-  /** insertChunk calls (1-based) that fail as an unreachable database does. */
-  failCalls?: Map<number, StorageFailureKind>;
-  /** Rows stored before the batch: id → record. */
-  stored?: Map<string, ExecutionRecord>;
-}
-
-/** An in-memory ExecutionRepository that keeps every call for assertions. */
-function fakeRepository(options: FakeRepositoryOptions = {}) {
-  const rejectIds = new Set(options.rejectIds ?? []);
-  const stored = new Map(options.stored ?? []);
-  const inserts: Array<{ batchId: string; ids: string[] }> = [];
-  const lookups: string[][] = [];
-  const summaries: BatchSummary[] = [];
-  /** Outbox chunk id → the ids its insert stored. */
-  const chunks = new Map<string, string[]>();
-  const repository: ExecutionRepository = {
-    insertChunk(batchId, records) {
-      inserts.push({ batchId, ids: records.map((record) => record.id) });
-      const failure = options.failCalls?.get(inserts.length);
-      if (failure) return Promise.reject(new StorageError(failure, "the database is away"));
-      if (records.some((record) => rejectIds.has(record.id))) {
-        return Promise.reject(new StorageError("rejected", "a database rule refused it"));
-      }
-      const inserted: string[] = [];
-      const skipped: string[] = [];
-      for (const record of records) {
-        if (stored.has(record.id)) {
-          skipped.push(record.id);
-          continue;
-        }
-        stored.set(record.id, record);
-        inserted.push(record.id);
-      }
-      // Like the store, one outbox chunk per insert that stored anything.
-      const outboxId = inserted.length > 0 ? `chunk-${inserts.length}` : null;
-      if (outboxId) chunks.set(outboxId, inserted);
-      return Promise.resolve({ outboxId, createdAt: outboxId ? CREATED_AT : null, skipped });
-    },
-    findStored(ids) {
-      lookups.push([...ids]);
-      return Promise.resolve(
-        new Map(ids.filter((id) => stored.has(id)).map((id) => [id, stored.get(id)!])),
-      );
-    },
-    saveBatch(summary) {
-      summaries.push(summary);
-      return Promise.resolve();
-    },
-  };
-  return { repository, stored, inserts, lookups, summaries, chunks };
-}
-
-/** An EventSink that keeps every chunk offered: its outbox id and its executions. */
-function fakeSink() {
-  const chunkIds: string[] = [];
-  const offers: StoredExecution[][] = [];
-  const sink: EventSink = {
-    offer: (chunk) => {
-      chunkIds.push(chunk.id);
-      offers.push([...chunk.executions]);
-    },
-  };
-  return { sink, chunkIds, offers };
-}
+const CREATED_AT = "2026-11-28T12:00:00.000Z";
 
 /** Deterministic UUIDv7-shaped ids; the first one a batch takes is its batchId. */
 function idSequence() {
@@ -102,20 +34,22 @@ function raw(i: number, overrides: Record<string, unknown> = {}): Record<string,
 
 const raws = (n: number) => Array.from({ length: n }, (_, i) => raw(i));
 
-/** The record the ingestor will build for a raw item (for content hashes). */
+/** The record the ingestor will build for a raw item (what the fake repository holds as stored). */
 function recordOf(item: Record<string, unknown>): ExecutionRecord {
   const checked = validateExecution(item);
   if (!checked.ok) throw new Error("fixture is invalid");
   return toRecord(checked.value, () => "unused");
 }
 
-function setup(options: FakeRepositoryOptions = {}) {
-  const repo = fakeRepository(options);
+function setup(options: Omit<FakeStoreOptions, "createdAt"> = {}) {
+  const repo = fakeStore({ ...options, createdAt: CREATED_AT });
   const events = fakeSink();
+  let settings: IngestSettings = { chunkSize: 500 };
   const ingestor = createIngestor({
     repository: repo.repository,
     sink: events.sink,
     newId: idSequence(),
+    settings: () => settings,
     // Each reading 250 ms after the one before: a batch reads it at its start and its end.
     monotonicMs: (() => {
       let ms = 1000;
@@ -129,7 +63,15 @@ function setup(options: FakeRepositoryOptions = {}) {
     );
     return events.offers.flat().map((execution) => execution.id);
   };
-  return { ...repo, ...events, offered, ingest: ingestor.ingest };
+  /** Ingests one batch under the given settings (as a reload would set them) and options. */
+  const ingest = (
+    items: readonly unknown[],
+    { uploadedBy, ...next }: IngestSettings & IngestOptions,
+  ) => {
+    settings = next;
+    return ingestor.ingest(items, { uploadedBy });
+  };
+  return { ...repo, ...events, offered, ingest };
 }
 
 const codes = (items: ItemVerdict[]) => items.map((item) => item.error?.code ?? item.status);

@@ -1,6 +1,11 @@
-// validateExecution over every rule of ExecutionInputSchema, and toRecord's normalising and hashing.
+// validateExecution over every rule of ExecutionInputSchema, and toRecord's normalising and comparing.
 import assert from "node:assert/strict";
-import type { ExecutionInput } from "../../src/domain/execution.ts";
+import {
+  type ExecutionInput,
+  ExecutionInputSchema,
+  type FieldKind,
+  RECORD_FIELDS,
+} from "../../src/domain/execution.ts";
 import {
   MAX_DETAILS_PER_ITEM,
   sameContent,
@@ -619,19 +624,17 @@ Deno.test("toRecord sets absent optional fields to null", () => {
     validInput({ id: VALID.id, testCaseKey: "TC-1", status: "PASSED", startedAt: VALID.startedAt }),
     noNewId,
   );
-  assert.deepEqual(record, {
+  const sent: Record<string, unknown> = {
     id: VALID.id,
     testCaseKey: "TC-1",
     status: "PASSED",
     startedAt: VALID.startedAt,
-    finishedAt: null,
-    durationMs: null,
-    cycleKey: null,
-    environment: null,
-    executedBy: null,
-    comment: null,
-    attributes: null,
-  });
+  };
+  // Every other field of the registry is null, in the registry's order.
+  assert.deepEqual(
+    Object.entries(record),
+    RECORD_FIELDS.map((field) => [field.name, sent[field.name] ?? null]),
+  );
 });
 
 Deno.test("sameContent holds for the same execution written differently", async (t) => {
@@ -686,6 +689,28 @@ Deno.test("sameContent fails when any stored field differs", async (t) => {
   ];
   for (const [what, patch] of changes) {
     await t.step(`when ${what} changes`, () => {
+      assert.equal(sameContent(toRecord(validInput(item(patch)), noNewId), base), false);
+    });
+  }
+  // Every field of the registry but the id, changed as its kind allows: a field sameContent
+  // missed would turn a changed item into a silent duplicate, and a new field is covered at once.
+  const shape = ExecutionInputSchema.shape as Record<string, unknown>;
+  const other: Record<FieldKind, (value: unknown, name: string) => unknown> = {
+    id: (value) => value,
+    uuid: () => crypto.randomUUID(),
+    text: (value) => `${value ?? ""}, changed`,
+    enum: (value, name) =>
+      (shape[name] as { options: string[] }).options.find((option) => option !== value),
+    timestamp: (value) =>
+      new Date(Date.parse((value ?? VALID.startedAt) as string) + 1).toISOString(),
+    integer: (value) => ((value ?? 0) as number) + 1,
+    json: (value) => ({ ...(value ?? {}) as object, changed: true }),
+  };
+  for (const field of RECORD_FIELDS.filter((field) => field.kind !== "id")) {
+    await t.step(`when ${field.name} (${field.kind}) changes`, () => {
+      const patch = {
+        [field.name]: other[field.kind](VALID[field.name as keyof typeof VALID], field.name),
+      };
       assert.equal(sameContent(toRecord(validInput(item(patch)), noNewId), base), false);
     });
   }

@@ -100,7 +100,12 @@ Deno.test("an upload cut by SIGTERM is answered 503 UPLOAD_INTERRUPTED with Retr
 });
 
 Deno.test("two SIGINTs during a 10,000-item batch join one shutdown: the batch is answered and 'Shut down' logged", async () => {
-  const svc = await service({ BATCH_CHUNK_SIZE: "200", SHUTDOWN_TIMEOUT_MS: "10000" });
+  // 100 statements one after the other: the batch is still being stored when the signals come.
+  const svc = await service({
+    BATCH_CHUNK_SIZE: "100",
+    BATCH_CHUNK_CONCURRENCY: "1",
+    SHUTDOWN_TIMEOUT_MS: "10000",
+  });
   const sql = sqlFor(svc.schema);
   try {
     const pending = postBatch(svc.url, executions(10_000));
@@ -113,8 +118,9 @@ Deno.test("two SIGINTs during a 10,000-item batch join one shutdown: the batch i
       10_000,
       5,
     );
+    // The second signal once the first was taken in, as a terminal's Ctrl-C pair arrives.
     svc.child.kill("SIGINT");
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await eventually(() => svc.count('"Signal received"') === 1, 5000, 5);
     svc.child.kill("SIGINT");
     const response = await pending;
     assert.equal(response.status, 200, "was a connection reset");
@@ -122,7 +128,13 @@ Deno.test("two SIGINTs during a 10,000-item batch join one shutdown: the batch i
     assert.equal((await svc.child.status).code, 0);
     await eventually(() => svc.count('"Shut down"') === 1, 2000, 20);
     assert.equal(svc.count('"Shutting down'), 1, "one shutdown");
-    assert.ok(svc.count('"Signal received"') >= 1);
+    const signals = svc.lines.filter((line) => line.includes('"Signal received"'))
+      .map((line) => JSON.parse(line).alreadyShuttingDown);
+    assert.deepEqual(signals, [false, true], "the second joined the first");
+    // Both came while the batch was being stored, not after it was answered.
+    const handled = svc.lines.findIndex((line) => line.includes('"msg":"Batch handled"'));
+    const lastSignal = svc.lines.findLastIndex((line) => line.includes('"Signal received"'));
+    assert.ok(lastSignal >= 0 && handled > lastSignal, "both signals before the batch's answer");
   } finally {
     await sql.end();
     await svc.end();

@@ -3,14 +3,14 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import type { Logger } from "../../src/domain/ports.ts";
 import { createKeyRing, requireKey } from "../../src/http/auth.ts";
 import { createErrorHandler } from "../../src/http/error_mapper.ts";
+import { recordingLogger } from "../_fakes/fixtures.ts";
 
 const USER_KEY = "user-key-0123456789";
 const ADMIN_KEY = "admin-key-0123456789";
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const { logger } = recordingLogger();
 
 /** The same wiring as createApp, with one route behind each role. */
 function appWith(userKeys: string[], adminKeys: string[]) {
@@ -21,7 +21,7 @@ function appWith(userKeys: string[], adminKeys: string[]) {
   app.use("/admin/*", requireKey(ring, "admin"));
   app.get("/v1/things", (c) => c.json({ route: "user" }));
   app.get("/admin/things", (c) => c.json({ route: "admin" }));
-  app.onError(createErrorHandler(silent));
+  app.onError(createErrorHandler(logger));
   return app;
 }
 

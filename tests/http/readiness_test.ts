@@ -1,6 +1,6 @@
 // createReadiness with a fake ping and clock: one database answer per interval, shared by probes.
 import assert from "node:assert/strict";
-import { createReadiness } from "../../src/http/readiness.ts";
+import { createReadiness } from "../../src/http/ops_routes.ts";
 
 function setup(ping: () => Promise<void> = () => Promise.resolve()) {
   let clock = 0;

@@ -1,4 +1,5 @@
-// 503 paths against the real PostgreSQL: the database going away, the pool and the service saturated.
+// 503 paths against the real PostgreSQL: the database going away, and the pool saturated (the
+// service's batch slots saturated is in-process: tests/app/batch_route_test.ts).
 import assert from "node:assert/strict";
 import { DATABASE_URL, executions, postBatch, startTestService } from "../_helpers.ts";
 
@@ -106,29 +107,6 @@ Deno.test("a database that accepts connections and drops them answers 503 within
   } finally {
     await close();
     proxy.close();
-  }
-});
-
-Deno.test("past BATCH_MAX_CONCURRENT and a full queue a batch gets 503 SERVICE_SATURATED with Retry-After", async () => {
-  const { url, close } = await startTestService({
-    BATCH_MAX_CONCURRENT: "1",
-    BATCH_QUEUE_MAX: "0",
-  });
-  try {
-    const responses = await Promise.all(
-      Array.from({ length: 4 }, () => postBatch(url, executions(2000))),
-    );
-    const statuses = responses.map((response) => response.status).sort();
-    assert.equal(statuses[0], 200, "one batch got through");
-    assert.ok(statuses.includes(503), `some were refused, got ${statuses}`);
-    for (const response of responses) {
-      const body = await response.json();
-      if (response.status !== 503) continue;
-      assert.equal(response.headers.get("retry-after"), "2");
-      assert.equal(body.error.code, "SERVICE_SATURATED");
-    }
-  } finally {
-    await close();
   }
 });
 

@@ -1,6 +1,7 @@
 // The metrics registry in-process: names, the Kafka-up gauge, the build gauge and initialised series.
 import assert from "node:assert/strict";
-import { ApiErrorCode, ItemErrorCode } from "../../src/domain/errors.ts";
+import { ItemErrorCode } from "../../src/domain/errors.ts";
+import { ApiErrorCode } from "../../src/http/errors.ts";
 import { createMetrics, type KafkaState } from "../../src/metrics/metrics.ts";
 
 function series(text: string, name: string): string[] {

@@ -26,6 +26,7 @@ Deno.test("a scrape of /metrics after a known batch shows the listed series with
     const items = executions(1000);
     items[10] = execution(10, { status: "NOPE" });
     items[20] = execution(20, { id: items[0].id });
+    const posted = performance.now();
     assert.equal((await postBatch(url, items)).status, 207);
     assert.equal((await postBatch(url, [])).status, 400);
     const response = await fetch(`${url}/metrics`);
@@ -58,7 +59,10 @@ Deno.test("a scrape of /metrics after a known batch shows the listed series with
       1,
     );
     assert.equal(metricValue(text, "execution_ingest_outbox_pending_events"), 998);
-    assert.ok(metricValue(text, "execution_ingest_outbox_oldest_pending_age_seconds") >= 0);
+    // The oldest pending event is this batch's: stored after it was posted, before the scrape.
+    const oldest = metricValue(text, "execution_ingest_outbox_oldest_pending_age_seconds");
+    const sincePosted = (performance.now() - posted) / 1000;
+    assert.ok(oldest > 0 && oldest <= sincePosted, `${oldest} s, posted ${sincePosted} s ago`);
     assert.equal(metricValue(text, "execution_ingest_outbox_dead_letter_events"), 0);
     assert.equal(metricValue(text, "execution_ingest_publish_channel_depth_events"), 0);
     assert.equal(metricValue(text, "execution_ingest_db_pool_active_connections"), 0);
@@ -232,7 +236,12 @@ Deno.test("a SIGHUP with a changed chunk size changes the number of insert state
 
 Deno.test("SIGTERM during a large batch still completes its response and leaves every stored execution's event in the outbox", async () => {
   const schema = uniqueName("t");
-  const service = await spawnService({ DB_SCHEMA: schema, BATCH_CHUNK_SIZE: "200" });
+  // 100 statements one after the other: the batch is still being stored when the signal comes.
+  const service = await spawnService({
+    DB_SCHEMA: schema,
+    BATCH_CHUNK_SIZE: "100",
+    BATCH_CHUNK_CONCURRENCY: "1",
+  });
   const sql = sqlFor(schema);
   try {
     const pending = postBatch(service.url, executions(10_000));
@@ -253,7 +262,14 @@ Deno.test("SIGTERM during a large batch still completes its response and leaves 
     const body = await response.json();
     assert.equal(body.created, 10_000);
     assert.equal((await stopped).code, 0);
-    assert.ok(service.lines.some((line) => line.includes("Shut down")));
+    // The log proves the moment: the signal came while the batch was being stored, not after.
+    const at = (message: string) => service.lines.findIndex((line) => line.includes(message));
+    assert.ok(at('"msg":"Signal received"') >= 0, service.lines.join("\n"));
+    assert.ok(
+      at('"msg":"Signal received"') < at('"msg":"Batch handled"'),
+      "SIGTERM arrived before the batch was handled",
+    );
+    assert.ok(at('"msg":"Batch handled"') < at('"msg":"Shut down"'));
     const [{ lost }] = await sql`
       select count(*)::int as lost from executions e
       where not exists (select 1 from outbox_chunks o where e.id = any(o.execution_ids))`;

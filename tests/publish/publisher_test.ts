@@ -12,7 +12,7 @@ import {
   type PublisherSettings,
 } from "../../src/publish/publisher.ts";
 import { captureLogs, eventually } from "../_helpers.ts";
-import { chunk, encode, fakeOutbox, fakeProducer, stored } from "../_fakes.ts";
+import { chunk, encode, fakeOutbox, fakeProducer, stored } from "../_fakes/publishing.ts";
 
 function settings(overrides: Partial<PublisherSettings> = {}, attempts = 2): PublisherSettings {
   return {

@@ -1,9 +1,9 @@
 // The batches pages: recent batches newest first with where their events stand, and one batch with
 // its failed rows, both paged by key.
 import type { Context } from "hono";
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
 import type { BatchPage, BatchReader, FailurePage, OwnedBatch } from "../../domain/ports.ts";
 import { mayRead } from "../auth.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { count, Facts, Frame, Instant } from "./layout.tsx";
 import type { ConsoleSession } from "./session.ts";
 import { FailureTable } from "./upload_page.tsx";

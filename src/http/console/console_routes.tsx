@@ -2,18 +2,17 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
-import { HTTPException } from "hono/http-exception";
-import { ApiError, ApiErrorCode, StorageError } from "../../domain/errors.ts";
-import type { BatchReader } from "../../domain/ports.ts";
+import type { BatchReader, Logger } from "../../domain/ports.ts";
 import { keyFingerprint, type KeyRing } from "../auth.ts";
 import type { BatchAnswerDeps } from "../batch_answer.ts";
-import { errorBody } from "../error_mapper.ts";
+import { answerError, describeError } from "../error_mapper.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { CONSOLE_CSS, CONSOLE_ICON } from "./assets.ts";
-import { createUploadHandler } from "./upload_handler.tsx";
 import { createBatchHandlers } from "./batch_pages.tsx";
 import { createPublishingHandlers, type PublishingDeps } from "./publishing_page.tsx";
 import { checkCsrf, createSessions, CSRF_FIELD, type SessionOptions } from "./session.ts";
 import { ErrorPage, SignInPage } from "./sign_in_page.tsx";
+import { createUploadHandler } from "./upload_handler.tsx";
 
 /** What the console needs; main.ts builds it from the same parts as the API. */
 export interface ConsoleDeps {
@@ -79,7 +78,7 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     return c.redirect("/console/sign-in", 303);
   });
 
-  const maxBytes = deps.batch.limits().maxBytes;
+  const { maxBytes } = deps.batch.limits;
   // A multipart body holds the file plus a few short fields and their boundaries.
   const uploadLimit = bodyLimit({
     maxSize: maxBytes + 64 * 1024,
@@ -131,29 +130,9 @@ function requireSession(role: "user" | "admin"): MiddlewareHandler {
   };
 }
 
-function errorPage(
-  c: Context,
-  error: Error,
-  open: boolean,
-  logger: BatchAnswerDeps["logger"],
-) {
-  let status: ApiError["status"] = 500;
-  let code: ApiErrorCode = ApiErrorCode.INTERNAL_ERROR;
-  let message = "Something went wrong on our side; the request id helps us find it";
-  if (error instanceof ApiError) {
-    ({ status, code, message } = error);
-  } else if (error instanceof StorageError) {
-    [status, code] = [503, ApiErrorCode.STORAGE_UNAVAILABLE];
-    message = `Cannot read from the database now: ${error.message}. Try again shortly`;
-  } else if (error instanceof HTTPException && error.status === 403) {
-    [status, code] = [403, ApiErrorCode.FORBIDDEN];
-    message = "Forms posted from another site are refused; use the console's own pages";
-  } else {
-    logger.error(
-      { requestId: c.get("requestId"), route: c.req.routePath, errorClass: error.name },
-      "Unexpected error while rendering a console page",
-    );
-  }
-  const { error: body } = errorBody(c, code, message);
-  return c.html(<ErrorPage open={open} {...body} />, status);
+/** An error as a page, decided by the same mapper as the API's envelope. */
+function errorPage(c: Context, error: Error, open: boolean, logger: Logger) {
+  const response = describeError(error);
+  const { error: body } = answerError(c, response, logger);
+  return c.html(<ErrorPage open={open} {...body} />, response.status);
 }

@@ -2,7 +2,7 @@
 // rate, and the dead letters with their reason and buttons to re-queue one or all.
 import type { Context } from "hono";
 import { z } from "zod";
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { count, CsrfField, Facts, Frame, Instant, Notice } from "./layout.tsx";
 import { checkCsrf, type ConsoleSession, CSRF_FIELD } from "./session.ts";
 

@@ -4,8 +4,8 @@ import { Buffer } from "node:buffer";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
 import { type Caller, type KeyRing, OPEN_CALLER } from "../auth.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 
 /** The cookie's name; scoped to /console, so the API never sees it. */
 export const SESSION_COOKIE = "ei_console";

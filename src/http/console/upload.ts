@@ -1,8 +1,5 @@
 // An uploaded report file as batch items, through the submit CLI's own readers, stamps and ids, and
 // the failure file of its rows that were not stored, as the CLI writes it.
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
-import { type BatchResult, UnparseableItem } from "../../domain/ingest.ts";
-import { ReportError } from "../../domain/junit_xml.ts";
 import { prepareRows } from "../../cli/prepare_rows.ts";
 import {
   formatOf,
@@ -15,6 +12,9 @@ import {
 import { readJunitItems } from "../../cli/read_junit.ts";
 import { failureCsv, failureLines } from "../../cli/report.ts";
 import type { Failure } from "../../cli/submit_batches.ts";
+import { type BatchResult, UnparseableItem } from "../../domain/ingest.ts";
+import { ReportError } from "../../domain/junit_xml.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 
 /** What the upload form sends besides the file. */
 export interface UploadFields {

@@ -4,9 +4,10 @@ import { Buffer } from "node:buffer";
 import type { Context } from "hono";
 import { z } from "zod";
 import { INPUT_FORMATS } from "../../cli/read_executions.ts";
-import { ApiError, ApiErrorCode } from "../../domain/errors.ts";
 import { ExecutionInputSchema } from "../../domain/execution.ts";
 import { type BatchAnswerDeps, batchStatus, ingestBatch } from "../batch_answer.ts";
+import { answerError, describeError } from "../error_mapper.ts";
+import { ApiError, ApiErrorCode } from "../errors.ts";
 import { checkCsrf, CSRF_FIELD } from "./session.ts";
 import { failureFile, failuresOf, readUpload } from "./upload.ts";
 import { SHOWN_FAILURES, type UploadOutcome, UploadPage } from "./upload_page.tsx";
@@ -20,12 +21,10 @@ const UploadForm = z.object({
   startedAt: z.preprocess(blank, ExecutionInputSchema.shape.startedAt.optional()),
 });
 
-const SATURATED_RETRY_SECONDS = 2;
-
 /** The upload page's handlers. */
 export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
   const page = (c: Context, extra: { error?: string; outcome?: UploadOutcome } = {}) => {
-    const { maxItems, maxBytes } = deps.limits();
+    const { maxItems, maxBytes } = deps.limits;
     return (
       <UploadPage
         session={c.get("session")!}
@@ -45,8 +44,9 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
     } catch (error) {
       // A refused upload is told on the upload page, so the form is at hand for the next try.
       if (!(error instanceof ApiError)) throw error;
-      c.set("errorCode", error.code);
-      return c.html(page(c, { error: error.message }), error.status);
+      const response = describeError(error);
+      answerError(c, response, deps.logger);
+      return c.html(page(c, { error: response.message }), response.status);
     }
   }
 
@@ -70,7 +70,6 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
         503,
         ApiErrorCode.SERVICE_SATURATED,
         "The service is busy with other uploads; try again in a moment",
-        { retryAfterSeconds: SATURATED_RETRY_SECONDS },
       );
     }
     let upload;
@@ -85,7 +84,7 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
           `Cannot read "${file.name}": it is not UTF-8; save it as UTF-8`,
         );
       }
-      upload = readUpload(file.name, text, fields.data, deps.limits().maxItems);
+      upload = readUpload(file.name, text, fields.data, deps.limits.maxItems);
     } catch (error) {
       budget.give(file.size);
       throw error;

@@ -1,7 +1,7 @@
-// In-memory fakes behind the ports, shared by the unit tests: an outbox and a producer that record
-// every call, and stored executions to feed them.
-import { PublishError, type PublishFailureKind } from "../src/domain/errors.ts";
-import type { StoredExecution } from "../src/domain/execution.ts";
+// Publishing's fakes: an outbox and a producer that record every call, and stored executions and
+// claimed chunks to feed them.
+import { PublishError, type PublishFailureKind } from "../../src/domain/errors.ts";
+import { EXECUTION_FIELDS, type StoredExecution } from "../../src/domain/execution.ts";
 import type {
   ChunkRelease,
   ChunkSettlement,
@@ -9,28 +9,27 @@ import type {
   EventMessage,
   EventProducer,
   OutboxPort,
-} from "../src/domain/ports.ts";
+} from "../../src/domain/ports.ts";
 
-/** A stored execution whose id ends in `i`. */
+// Every optional field of the registry, absent: a new optional field needs no change here.
+const ABSENT = Object.fromEntries(
+  EXECUTION_FIELDS.filter((field) => !field.required).map((field) => [field.name, null]),
+);
+
+/** A stored execution whose id ends in `i`; its optional fields are null. */
 export function stored(
   i: number,
   batchId = "00000000-0000-4000-8000-000000000000",
 ): StoredExecution {
   return {
+    ...ABSENT,
     id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
     batchId,
     testCaseKey: `TC-${i}`,
     status: "PASSED",
     startedAt: "2026-11-28T10:00:00.000Z",
-    finishedAt: null,
-    durationMs: null,
-    cycleKey: null,
-    environment: null,
-    executedBy: null,
-    comment: null,
-    attributes: null,
     createdAt: new Date().toISOString(),
-  };
+  } as StoredExecution;
 }
 
 /** A claimed chunk holding stored(i) for each i. */

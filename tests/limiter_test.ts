@@ -1,7 +1,7 @@
 // createLimiter: concurrency, FIFO hand-over, a full queue and a missed deadline both refuse with SaturatedError.
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import { createLimiter, SaturatedError } from "../../src/domain/limiter.ts";
+import { createLimiter, SaturatedError } from "../src/limiter.ts";
 
 /** A promise and the functions that settle it. */
 function deferred<T = void>() {

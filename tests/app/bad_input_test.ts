@@ -1,7 +1,8 @@
-// Bad input against the real service, one row per case: every status the batch and read routes answer
-// (except 503), each error in the one JSON envelope with a request id; plus hostile and deeply nested bodies.
+// Bad input, in-process, one row per case: every status the batch and read routes answer (except
+// 503), each error in the one JSON envelope with a request id; plus hostile and deeply nested bodies.
 import assert from "node:assert/strict";
-import { execution, startTestService } from "../_helpers.ts";
+import { createTestApp } from "../_app.ts";
+import { execution } from "../_fakes/fixtures.ts";
 
 interface Case {
   name: string;
@@ -51,16 +52,24 @@ function streamOf(text: string, chunk: number): () => ReadableStream<Uint8Array>
   };
 }
 
+type TestApp = ReturnType<typeof createTestApp>;
+
 /** Sends one case and checks status, then content type, then the body; returns the body. */
-async function send(baseUrl: string, row: Case): Promise<Record<string, unknown>> {
+async function send(test: TestApp, row: Case): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = {};
   if (row.contentType !== undefined) headers["content-type"] = row.contentType;
   const body = typeof row.body === "function" ? row.body() : row.body;
-  const response = await fetch(`${baseUrl}${row.path ?? BATCH}`, {
+  // A client's fetch sends the length of a body it has whole; a stream goes chunked, without one.
+  if (typeof body === "string") {
+    headers["content-length"] = String(new TextEncoder().encode(body).length);
+  }
+  if (body instanceof Uint8Array) headers["content-length"] = String(body.length);
+  const response = await test.request(row.path ?? BATCH, {
     method: row.method ?? "POST",
     headers,
     body,
-  });
+    ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+  } as RequestInit);
   const text = await response.text();
   assert.equal(response.status, row.status, `status; body: ${text.slice(0, 300)}`);
   assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
@@ -318,41 +327,37 @@ const CASES: Case[] = [
 ];
 
 Deno.test("POST /v1/executions/batch and the read routes answer bad input with the right status and envelope", async (t) => {
-  const { url, close } = await startTestService();
-  try {
-    for (const row of CASES) await t.step(row.name, async () => void await send(url, row));
+  const test = createTestApp();
+  for (const row of CASES) await t.step(row.name, async () => void await send(test, row));
 
-    await t.step(
-      "attributes nested 10,000 levels deep fail that item's validation, without a crash",
-      async () => {
-        const deep = '{"a":'.repeat(10_000) + "1" + "}".repeat(10_000);
-        const item = JSON.stringify(execution(2)).replace(
-          /"attributes":\{[^}]*\}/,
-          `"attributes":${deep}`,
-        );
-        assert.ok(item.length > 60_000, "the deep attributes are in the item");
-        const body = await send(url, {
-          name: "deep",
-          contentType: JSON_TYPE,
-          body: `{"executions":[${JSON.stringify(execution(1))},${item}]}`,
-          status: 207,
-        });
-        assert.deepEqual(outcomes(body), ["created", "VALIDATION_FAILED"]);
-        assert.deepEqual(itemsOf(body)[1].error!.details, [
-          { path: "attributes", message: "must not nest deeper than 32 levels" },
-        ]);
-        // The service still answers.
-        await send(url, {
-          name: "after",
-          contentType: JSON_TYPE,
-          body: json([execution(3)]),
-          status: 200,
-        });
-      },
-    );
-  } finally {
-    await close();
-  }
+  await t.step(
+    "attributes nested 10,000 levels deep fail that item's validation, without a crash",
+    async () => {
+      const deep = '{"a":'.repeat(10_000) + "1" + "}".repeat(10_000);
+      const item = JSON.stringify(execution(2)).replace(
+        /"attributes":\{[^}]*\}/,
+        `"attributes":${deep}`,
+      );
+      assert.ok(item.length > 60_000, "the deep attributes are in the item");
+      const body = await send(test, {
+        name: "deep",
+        contentType: JSON_TYPE,
+        body: `{"executions":[${JSON.stringify(execution(1))},${item}]}`,
+        status: 207,
+      });
+      assert.deepEqual(outcomes(body), ["created", "VALIDATION_FAILED"]);
+      assert.deepEqual(itemsOf(body)[1].error!.details, [
+        { path: "attributes", message: "must not nest deeper than 32 levels" },
+      ]);
+      // The service still answers.
+      await send(test, {
+        name: "after",
+        contentType: JSON_TYPE,
+        body: json([execution(3)]),
+        status: 200,
+      });
+    },
+  );
 });
 
 const SMALL_ITEM = { testCaseKey: "T", status: "PASSED", startedAt: "2026-11-28T10:00:00Z" };
@@ -408,12 +413,9 @@ const LIMIT_CASES: Case[] = [
 ];
 
 Deno.test("POST /v1/executions/batch refuses batches over BATCH_MAX_ITEMS or BATCH_MAX_BYTES with 413", async (t) => {
-  const { url, close } = await startTestService({ BATCH_MAX_ITEMS: "5", BATCH_MAX_BYTES: "2048" });
-  try {
-    for (const row of LIMIT_CASES) await t.step(row.name, async () => void await send(url, row));
-  } finally {
-    await close();
-  }
+  const test = createTestApp({ limits: { maxItems: 5, maxBytes: 2048 } });
+  for (const row of LIMIT_CASES) await t.step(row.name, async () => void await send(test, row));
+  assert.equal(test.store.stored.size, 5 + 1, "only the batches within the limits were stored");
 });
 
 Deno.test("a hostile batch of 10,000 items with 300 unknown fields each is 422 with exactly 20 details per item", async () => {
@@ -426,32 +428,29 @@ Deno.test("a hostile batch of 10,000 items with 300 unknown fields each is 422 w
   const unknown = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`junk${i}`, i]));
   const item = JSON.stringify({ ...SMALL_ITEM, testCaseKey: garbage, ...unknown });
   const body = `{"executions":[${Array(10_000).fill(item).join(",")}]}`;
-  const { url, close } = await startTestService({
-    BATCH_MAX_BYTES: String(128 * 1024 * 1024),
-    BATCH_BYTES_IN_FLIGHT: String(128 * 1024 * 1024),
+  const test = createTestApp({
+    limits: { maxBytes: 128 * 1024 * 1024 },
+    bytesInFlight: 128 * 1024 * 1024,
   });
-  try {
-    const began = performance.now();
-    const parsed = await send(url, {
-      name: "hostile",
-      contentType: JSON_TYPE,
-      body,
-      status: 422,
-      code: "VALIDATION_FAILED",
-    });
-    const seconds = (performance.now() - began) / 1000;
-    console.log(
-      `hostile batch: ${(new TextEncoder().encode(body).length / 1e6).toFixed(1)} MB answered in ${
-        seconds.toFixed(2)
-      } s`,
-    );
-    const items = itemsOf(parsed);
-    assert.equal(items.length, 10_000);
-    assert.ok(items.every((item, i) => item.index === i));
-    assert.ok(items.every((item) => item.error?.code === "VALIDATION_FAILED"));
-    const counts = new Set(items.map((item) => item.error!.details!.length));
-    assert.deepEqual([...counts], [20]);
-  } finally {
-    await close();
-  }
+  const began = performance.now();
+  const parsed = await send(test, {
+    name: "hostile",
+    contentType: JSON_TYPE,
+    body,
+    status: 422,
+    code: "VALIDATION_FAILED",
+  });
+  const seconds = (performance.now() - began) / 1000;
+  console.log(
+    `hostile batch: ${(new TextEncoder().encode(body).length / 1e6).toFixed(1)} MB answered in ${
+      seconds.toFixed(2)
+    } s`,
+  );
+  const items = itemsOf(parsed);
+  assert.equal(items.length, 10_000);
+  assert.ok(items.every((item, i) => item.index === i));
+  assert.ok(items.every((item) => item.error?.code === "VALIDATION_FAILED"));
+  const counts = new Set(items.map((item) => item.error!.details!.length));
+  assert.deepEqual([...counts], [20]);
+  assert.deepEqual(test.store.inserts, [], "nothing reached the store");
 });
