@@ -25,13 +25,8 @@ import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
 import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
-import { createKafkajsProducer } from "./publish/kafkajs_producer.ts";
-import { createPlatformaticProducer } from "./publish/platformatic_producer.ts";
-import {
-  createPublishing,
-  type PublishingHandle,
-  type PublishingSettings,
-} from "./publish/publishing.ts";
+import { loadProducer } from "./publish/load_producer.ts";
+import type { PublishingHandle, PublishingSettings } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
 import { safeMessage } from "./redact.ts";
 
@@ -201,12 +196,10 @@ export async function startService(config: Config, options: StartOptions = {}) {
         logger,
         observer: metrics.publishObserver,
       })
-      : createPublishing({
+      : (await import("./publish/publishing.ts")).createPublishing({
         outbox: outbox.port,
         producer: (options.wrapProducer ?? ((producer) => producer))(
-          config.KAFKA_CLIENT === "kafkajs"
-            ? createKafkajsProducer({ ...kafkaOptions(config), logger })
-            : createPlatformaticProducer(kafkaOptions(config)),
+          await loadProducer(config.KAFKA_CLIENT, kafkaOptions(config), logger),
         ),
         logger,
         settings: publishingSettings(config, tunables),

@@ -2,11 +2,10 @@
 // on the second core and on an event loop that HTTP work never delays.
 import { createDb, type DbOptions } from "../db/client.ts";
 import { createOutboxStore } from "../db/outbox_store.ts";
-import type { EventProducer, Logger, OutboxChunk } from "../domain/ports.ts";
+import type { Logger, OutboxChunk } from "../domain/ports.ts";
 import { toEventMessage } from "./event.ts";
 import type { KafkaProducerOptions } from "./kafka_errors.ts";
-import { createKafkajsProducer } from "./kafkajs_producer.ts";
-import { createPlatformaticProducer } from "./platformatic_producer.ts";
+import { type KafkaClientName, loadProducer } from "./load_producer.ts";
 import type { PublishObserver } from "./publisher.ts";
 import {
   createPublishing,
@@ -14,9 +13,6 @@ import {
   type PublishingSettings,
   type PublishingStatus,
 } from "./publishing.ts";
-
-/** The Kafka clients the service can publish with. */
-export type KafkaClientName = "platformatic" | "kafkajs";
 
 /** Everything the worker is started with (plain data: it crosses threads). */
 export interface PublishingWorkerInit {
@@ -106,9 +102,7 @@ async function start(init: PublishingWorkerInit) {
   closeDb = () => db.close(5);
   // A first query without array parameters avoids porsager/postgres#789 on a new pool.
   await db.sql`select 1`;
-  const producer: EventProducer = init.client === "kafkajs"
-    ? createKafkajsProducer({ ...init.kafka, logger })
-    : createPlatformaticProducer(init.kafka);
+  const producer = await loadProducer(init.client, init.kafka, logger);
   publishing = createPublishing({
     outbox: createOutboxStore(db).port,
     producer,
