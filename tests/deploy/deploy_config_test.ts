@@ -1,0 +1,53 @@
+// Deno Deploy's settings: what is refused and what defaults differ when DENO_DEPLOYMENT_ID is set.
+import assert from "node:assert/strict";
+import { ConfigError, DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
+import { DATABASE_URL } from "../_helpers.ts";
+
+const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
+const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError, but nothing was thrown");
+}
+
+Deno.test("on Deno Deploy the embedded database and a missing broker list are refused, each saying why", () => {
+  const problems = problemsOf(ON_DEPLOY);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0], /^DATABASE_URL: is required on Deno Deploy: the embedded database/);
+  assert.match(problems[0], /disk that is not kept/);
+  assert.match(problems[0], /\(DENO_DEPLOYMENT_ID is set\)$/);
+  assert.match(problems[1], /^KAFKA_BROKERS: is required on Deno Deploy/);
+  // Off the platform, both stay optional.
+  assert.equal(loadConfig({}).DATABASE_URL, undefined);
+});
+
+Deno.test("on Deno Deploy the shutdown fits in the 5 s between SIGINT and SIGKILL", () => {
+  assert.equal(loadConfig(SERVERS).SHUTDOWN_TIMEOUT_MS, 10_000);
+  assert.equal(loadConfig({ ...SERVERS, ...ON_DEPLOY }).SHUTDOWN_TIMEOUT_MS, 4000);
+  assert.equal(DEPLOY_DEFAULTS.SHUTDOWN_TIMEOUT_MS, "4000");
+  const set = { ...SERVERS, ...ON_DEPLOY, SHUTDOWN_TIMEOUT_MS: "2500" };
+  assert.equal(loadConfig(set).SHUTDOWN_TIMEOUT_MS, 2500, "a setting wins over the default");
+  const [problem] = problemsOf({ ...set, SHUTDOWN_TIMEOUT_MS: "5000" });
+  assert.match(problem, /^SHUTDOWN_TIMEOUT_MS: must be below 5000 on Deno Deploy/);
+});
+
+Deno.test("on Deno Deploy everything else keeps its default, the publishing worker included", () => {
+  const there = loadConfig({ ...SERVERS, ...ON_DEPLOY });
+  const here = loadConfig(SERVERS);
+  const keys = new Set([...Object.keys(here), ...Object.keys(there)]);
+  const differing = [...keys].filter((key) =>
+    JSON.stringify(here[key as keyof typeof here]) !==
+      JSON.stringify(there[key as keyof typeof there])
+  );
+  assert.deepEqual(
+    differing.sort(),
+    ["DENO_DEPLOYMENT_ID", ...Object.keys(DEPLOY_DEFAULTS)].sort(),
+  );
+  assert.equal(there.PUBLISH_IN_WORKER, true);
+});
