@@ -25,6 +25,14 @@ import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
 import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
+import {
+  CATCH_UP_CRON_NAME,
+  CATCH_UP_CRON_SCHEDULE,
+  catchUp,
+  type CatchUpOptions,
+  type CatchUpResult,
+  registerCatchUpCron,
+} from "./publish/catch_up.ts";
 import { loadProducer } from "./publish/load_producer.ts";
 import type { PublishingHandle, PublishingSettings } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
@@ -322,6 +330,29 @@ export async function startService(config: Config, options: StartOptions = {}) {
       );
     },
     /**
+     * The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts).
+     * Undefined when publishing is off or the run failed (logged; the next run tries again).
+     */
+    async catchUp(options?: CatchUpOptions): Promise<CatchUpResult | undefined> {
+      if (!publishing) return;
+      const began = performance.now();
+      try {
+        const result = await catchUp({
+          relayNow: publishing.relayNow,
+          pending: async () => (await outbox.stats()).pending,
+          stopped: () => shuttingDown,
+        }, options);
+        const durationMs = Math.round(performance.now() - began);
+        logger.info({ ...result, durationMs }, "Outbox catch-up done");
+        return result;
+      } catch (error) {
+        logger.warn(
+          { problem: safeMessage(error) },
+          "Outbox catch-up failed; the next run tries again",
+        );
+      }
+    },
+    /**
      * Stops accepting, finishes in-flight requests, flushes what it can, closes every client, all
      * within SHUTDOWN_TIMEOUT_MS. Calling it again joins the shutdown already under way.
      */
@@ -366,7 +397,10 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-async function runMain() {
+/** The service runMain started: the catch-up cron job, registered before it, waits for it. */
+const started = Promise.withResolvers<Service>();
+
+async function runMain(options: { cron: boolean }) {
   // The environment is parsed once; `base` is what every SIGHUP layers the file over again.
   let base: Config;
   let config: Config;
@@ -385,10 +419,17 @@ async function runMain() {
     // Bound before the database starts: a port in use is the first thing reported, not the last.
     const listener = bindListener({ hostname: config.HOST, port: config.PORT });
     service = await startService(config, { logger, listener });
+    started.resolve(service);
   } catch (error) {
     logger.fatal({ problem: safeMessage(error) }, "Cannot start");
     logger.flush();
     Deno.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  if (options.cron) {
+    logger.info(
+      { job: CATCH_UP_CRON_NAME, schedule: CATCH_UP_CRON_SCHEDULE },
+      "Deno.cron runs the outbox catch-up every minute, with or without traffic",
+    );
   }
   // Ctrl-C in a terminal reaches both `deno task` and the service, so signals come in pairs:
   // a second one joins the shutdown under way instead of cutting it short.
@@ -435,4 +476,9 @@ async function readTunables(base: Config, path: string): Promise<Tunables> {
   return parseTunablesFile(text, tunablesOf(base), path);
 }
 
-if (import.meta.main) await runMain();
+if (import.meta.main) {
+  // Deno Deploy discovers cron jobs by evaluating the entry module's top level before the server
+  // starts; one registered later is never run. Without Deno.cron, the relay's timer does the work.
+  const cron = registerCatchUpCron(async () => void await (await started.promise).catchUp());
+  await runMain({ cron });
+}

@@ -41,12 +41,14 @@ export type WorkerRequest =
   | { type: "init"; init: PublishingWorkerInit }
   | { type: "offer"; chunk: OutboxChunk }
   | { type: "reload"; settings: PublishingSettings; logLevel: string }
+  | { type: "relay"; id: number }
   | { type: "stop"; deadlineMs: number };
 
 /** What the worker sends the service. */
 export type WorkerReply =
   | { type: "log"; level: keyof Logger; fields: object; message: string }
   | { type: "report"; report: PublishingReport }
+  | { type: "relayed"; id: number; queued: number }
   | { type: "stopped" }
   | { type: "failed"; message: string };
 
@@ -119,7 +121,10 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") await start(data.init);
     else if (data.type === "offer") publishing?.offer(data.chunk);
-    else if (data.type === "reload") {
+    else if (data.type === "relay") {
+      const queued = await publishing?.relayNow() ?? 0;
+      self.postMessage({ type: "relayed", id: data.id, queued });
+    } else if (data.type === "reload") {
       setLevel(data.logLevel);
       publishing?.reload(data.settings);
     } else if (data.type === "stop") {
