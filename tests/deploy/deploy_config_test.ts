@@ -1,7 +1,10 @@
-// Deno Deploy's settings: what is refused and what defaults differ when DENO_DEPLOYMENT_ID is set.
+// Deno Deploy's settings: what is refused and what defaults differ when DENO_DEPLOYMENT_ID is set,
+// and the deno.json `deploy` section.
 import assert from "node:assert/strict";
+import denoConfig from "../../deno.json" with { type: "json" };
 import { ConfigError, DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
-import { DATABASE_URL } from "../_helpers.ts";
+import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
+import { DEPLOY_ENTRY } from "./_platform.ts";
 
 const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
 const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
@@ -50,4 +53,38 @@ Deno.test("on Deno Deploy everything else keeps its default, the publishing work
     ["DENO_DEPLOYMENT_ID", ...Object.keys(DEPLOY_DEFAULTS)].sort(),
   );
   assert.equal(there.PUBLISH_IN_WORKER, true);
+});
+
+Deno.test("the service on Deno Deploy without DATABASE_URL exits 2 before the embedded database touches the disk", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", DEPLOY_ENTRY],
+      env: {
+        ...ON_DEPLOY,
+        DATABASE_URL: "",
+        KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+        DATA_DIR: `${dataDir}/data`,
+        PORT: "0",
+      },
+    }).output();
+    const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    assert.equal(code, 2, text);
+    assert.match(text, /DATABASE_URL: is required on Deno Deploy/);
+    assert.deepEqual([...Deno.readDirSync(dataDir)], [], "nothing was written");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("deno.json's deploy section runs the module that registers the cron job, with cron enabled", async () => {
+  const { deploy } = denoConfig;
+  assert.equal(deploy.runtime.type, "dynamic");
+  const entry = await Deno.readTextFile(DEPLOY_ENTRY);
+  assert.match(entry, /\nif \(import\.meta\.main\) \{\n[^]*registerCatchUpCron\(/);
+  assert.ok(denoConfig.unstable.includes("cron"), "Deno.cron needs the unstable cron API");
+  // The install step caches what the entry point and the publishing worker load.
+  const files = deploy.install.split(" ").filter((part) => part.endsWith(".ts"));
+  assert.deepEqual(files, ["src/main.ts", "src/publish/publishing_worker_entry.ts"]);
+  for (const file of files) await Deno.stat(new URL(`../../${file}`, import.meta.url));
 });
