@@ -33,7 +33,7 @@ import {
   type CatchUpResult,
   registerCatchUpCron,
 } from "./publish/catch_up.ts";
-import { loadProducer } from "./publish/load_producer.ts";
+import { createLazyProducer, loadProducer } from "./publish/load_producer.ts";
 import type { PublishingHandle, PublishingSettings } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
 import { safeMessage } from "./redact.ts";
@@ -207,7 +207,8 @@ export async function startService(config: Config, options: StartOptions = {}) {
       : (await import("./publish/publishing.ts")).createPublishing({
         outbox: outbox.port,
         producer: (options.wrapProducer ?? ((producer) => producer))(
-          await loadProducer(config.KAFKA_CLIENT, kafkaOptions(config), logger),
+          // The client is loaded by the first send, not on the start path.
+          createLazyProducer(() => loadProducer(config.KAFKA_CLIENT, kafkaOptions(config), logger)),
         ),
         logger,
         settings: publishingSettings(config, tunables),
