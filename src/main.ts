@@ -28,13 +28,15 @@ import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
 import {
   CATCH_UP_CRON_NAME,
   CATCH_UP_CRON_SCHEDULE,
-  catchUp,
-  type CatchUpOptions,
-  type CatchUpResult,
+  createCatchUpJob,
   registerCatchUpCron,
 } from "./publish/catch_up.ts";
 import { createLazyProducer, loadProducer } from "./publish/load_producer.ts";
-import type { PublishingHandle, PublishingSettings } from "./publish/publishing.ts";
+import {
+  createPublishing,
+  type PublishingHandle,
+  type PublishingSettings,
+} from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
 import { safeMessage } from "./redact.ts";
 
@@ -204,7 +206,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
         logger,
         observer: metrics.publishObserver,
       })
-      : (await import("./publish/publishing.ts")).createPublishing({
+      : createPublishing({
         outbox: outbox.port,
         producer: (options.wrapProducer ?? ((producer) => producer))(
           // The client is loaded by the first send, not on the start path.
@@ -330,29 +332,13 @@ export async function startService(config: Config, options: StartOptions = {}) {
           : "Configuration reloaded; nothing changed",
       );
     },
-    /**
-     * The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts).
-     * Undefined when publishing is off or the run failed (logged; the next run tries again).
-     */
-    async catchUp(options?: CatchUpOptions): Promise<CatchUpResult | undefined> {
-      if (!publishing) return;
-      const began = performance.now();
-      try {
-        const result = await catchUp({
-          relayNow: publishing.relayNow,
-          pending: async () => (await outbox.stats()).pending,
-          stopped: () => shuttingDown,
-        }, options);
-        const durationMs = Math.round(performance.now() - began);
-        logger.info({ ...result, durationMs }, "Outbox catch-up done");
-        return result;
-      } catch (error) {
-        logger.warn(
-          { problem: safeMessage(error) },
-          "Outbox catch-up failed; the next run tries again",
-        );
-      }
-    },
+    /** The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts). */
+    catchUp: createCatchUpJob({
+      relayNow: publishing?.relayNow,
+      pending: async () => (await outbox.stats()).pending,
+      stopped: () => shuttingDown,
+      logger,
+    }),
     /**
      * Stops accepting, finishes in-flight requests, flushes what it can, closes every client, all
      * within SHUTDOWN_TIMEOUT_MS. Calling it again joins the shutdown already under way.

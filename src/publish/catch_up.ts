@@ -2,6 +2,9 @@
 // instance when none runs) makes relay passes until the outbox is empty, so the events a stopped
 // instance left leased are published even when no request ever comes again.
 
+import type { Logger } from "../domain/ports.ts";
+import { safeMessage } from "../redact.ts";
+
 /** The cron job's name, as Deno Deploy's dashboard and logs show it. */
 export const CATCH_UP_CRON_NAME = "execution-ingest outbox catch-up";
 /** Every minute, the shortest schedule cron allows. */
@@ -71,6 +74,30 @@ export async function catchUp(
     // A pass that found work is followed by another at once: the publisher may have room for more.
     if (queued === 0) await sleep(Math.min(stepMs, Math.max(0, left())));
   }
+}
+
+/**
+ * The catch-up as the running service offers it: timed and logged, never throwing (a failed run is
+ * logged and the next one tries again). Undefined when publishing is off or the run failed.
+ */
+export function createCatchUpJob(
+  deps: Omit<CatchUpDeps, "relayNow"> & { relayNow?: CatchUpDeps["relayNow"]; logger: Logger },
+) {
+  return async (options?: CatchUpOptions): Promise<CatchUpResult | undefined> => {
+    if (!deps.relayNow) return;
+    const began = performance.now();
+    try {
+      const result = await catchUp({ ...deps, relayNow: deps.relayNow }, options);
+      const durationMs = Math.round(performance.now() - began);
+      deps.logger.info({ ...result, durationMs }, "Outbox catch-up done");
+      return result;
+    } catch (error) {
+      deps.logger.warn(
+        { problem: safeMessage(error) },
+        "Outbox catch-up failed; the next run tries again",
+      );
+    }
+  };
 }
 
 /** The runtime's Deno.cron, where it has one. */
