@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of the oldest Deno the README claims (pinned in tools/deno-oldest/, the version
 # Deno Deploy runs), installing it from the npm package `deno` into .cache/deno-oldest/ when missing.
-#   deno="$(bash scripts/oldest_deno.sh)"   # the lifecycle test (tests/deploy/) runs on it
+#   deno="$(bash scripts/oldest_deno.sh)"   # the lifecycle test (tests/deno_deploy/) runs on it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pins=tools/deno-oldest

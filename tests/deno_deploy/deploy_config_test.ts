@@ -1,13 +1,15 @@
 // Deno Deploy's settings: what is refused and what defaults differ when DENO_DEPLOYMENT_ID is set,
-// and the deno.json `deploy` section.
+// the deno.json `deploy` section, and the README's claims about both.
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
+import oldestPins from "../../tools/deno-oldest/package.json" with { type: "json" };
 import { ConfigError, DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
 import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
 import { DEPLOY_ENTRY } from "./_platform.ts";
 
 const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
 const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
+const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -87,4 +89,12 @@ Deno.test("deno.json's deploy section runs the module that registers the cron jo
   const files = deploy.install.split(" ").filter((part) => part.endsWith(".ts"));
   assert.deepEqual(files, ["src/main.ts", "src/publish/publishing_worker_entry.ts"]);
   for (const file of files) await Deno.stat(new URL(`../../${file}`, import.meta.url));
+});
+
+Deno.test("the README claims the oldest Deno the lifecycle test runs on, and documents the deploy section", () => {
+  const oldest = oldestPins.dependencies.deno;
+  assert.match(README, new RegExp(`Deno ${oldest.replaceAll(".", "\\.")} or later`));
+  assert.match(README, /^## Deploy to Deno Deploy$/m);
+  assert.ok(README.includes(denoConfig.deploy.runtime.entrypoint), "names the entry point");
+  assert.ok(README.includes("DENO_DEPLOYMENT_ID"));
 });
