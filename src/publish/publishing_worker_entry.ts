@@ -122,7 +122,8 @@ self.onmessage = async ({ data }) => {
     if (data.type === "init") await start(data.init);
     else if (data.type === "offer") publishing?.offer(data.chunk);
     else if (data.type === "relay") {
-      const queued = await publishing?.relayNow() ?? 0;
+      // Always answered: the service's catch-up waits for this reply.
+      const queued = await publishing?.relayNow().catch(() => 0) ?? 0;
       self.postMessage({ type: "relayed", id: data.id, queued });
     } else if (data.type === "reload") {
       setLevel(data.logLevel);
