@@ -70,8 +70,7 @@ export const TunablesSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
-/** The whole configuration schema: every variable the service reads, with its default. */
-export const ConfigSchema = z.object({
+const BaseSchema = z.object({
   APP_ENV: z.enum(["development", "production"]).default("development"),
   HOST: z.string().default("127.0.0.1"),
   PORT: int(0, 65_535, 8080),
@@ -121,7 +120,13 @@ export const ConfigSchema = z.object({
   CONSOLE_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
   CONFIG_FILE: z.string().optional(),
-}).extend(TunablesSchema.shape).superRefine((config, ctx) => {
+  /** Set by Deno Deploy in every instance: the service is on the platform (see deployRules). */
+  DENO_DEPLOYMENT_ID: z.string().optional(),
+}).extend(TunablesSchema.shape);
+
+/** The whole configuration schema: every variable the service reads, with its default. */
+export const ConfigSchema = BaseSchema.superRefine((config, ctx) => {
+  if (config.DENO_DEPLOYMENT_ID !== undefined) deployRules(config, ctx);
   if (
     config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
   ) {
@@ -140,6 +145,46 @@ export const ConfigSchema = z.object({
     });
   }
 });
+
+/**
+ * Deno Deploy stops an instance whenever traffic stops (SIGINT, then SIGKILL 5 s later) and keeps
+ * none of its disk: defaults that differ there, applied under whatever the environment sets.
+ */
+export const DEPLOY_DEFAULTS: Readonly<Record<string, string>> = {
+  SHUTDOWN_TIMEOUT_MS: "4000",
+};
+/** Deno Deploy's SIGKILL comes this long after its SIGINT. */
+const DEPLOY_KILL_AFTER_MS = 5000;
+
+/** What Deno Deploy cannot do: each problem names the variable and what to set instead. */
+function deployRules(config: z.infer<typeof BaseSchema>, ctx: z.RefinementCtx) {
+  const problem = (path: string, message: string) =>
+    ctx.addIssue({
+      code: "custom",
+      path: [path],
+      message: `${message} (DENO_DEPLOYMENT_ID is set)`,
+    });
+  if (config.DATABASE_URL === undefined) {
+    problem(
+      "DATABASE_URL",
+      "is required on Deno Deploy: the embedded database would write to a disk that is not kept " +
+        "when the instance stops, and every instance would have its own; point it at a PostgreSQL server",
+    );
+  }
+  if (config.KAFKA_BROKERS.length === 0) {
+    problem(
+      "KAFKA_BROKERS",
+      "is required on Deno Deploy: without brokers no instance publishes, and events would only pile up in the outbox",
+    );
+  }
+  if (config.SHUTDOWN_TIMEOUT_MS >= DEPLOY_KILL_AFTER_MS) {
+    problem(
+      "SHUTDOWN_TIMEOUT_MS",
+      `must be below ${DEPLOY_KILL_AFTER_MS} on Deno Deploy, which kills an instance ` +
+        `${DEPLOY_KILL_AFTER_MS / 1000} s after asking it to stop`,
+    );
+  }
+}
 
 /** The parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
@@ -167,7 +212,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       value !== undefined && value.trim() !== "" && key in ConfigSchema.shape
     ),
   );
-  const result = ConfigSchema.safeParse(present);
+  const defaults = present.DENO_DEPLOYMENT_ID === undefined ? {} : DEPLOY_DEFAULTS;
+  const result = ConfigSchema.safeParse({ ...defaults, ...present });
   if (!result.success) throw new ConfigError(problemsOf(result.error));
   return result.data;
 }

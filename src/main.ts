@@ -17,8 +17,13 @@ import { createLimiter } from "./limiter.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
-import { createKafkajsProducer } from "./publish/kafkajs_producer.ts";
-import { createPlatformaticProducer } from "./publish/platformatic_producer.ts";
+import {
+  CATCH_UP_CRON_NAME,
+  CATCH_UP_CRON_SCHEDULE,
+  createCatchUpJob,
+  registerCatchUpCron,
+} from "./publish/catch_up.ts";
+import { createLazyProducer, loadProducer } from "./publish/load_producer.ts";
 import { createPublishing, type PublishingHandle } from "./publish/publishing.ts";
 import { startPublishingWorker } from "./publish/publishing_worker.ts";
 import { safeMessage } from "./redact.ts";
@@ -189,6 +194,13 @@ export async function startService(config: Config, options: StartOptions = {}) {
           : "Configuration reloaded; nothing changed",
       );
     },
+    /** The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts). */
+    catchUp: createCatchUpJob({
+      relayNow: publishing?.relayNow,
+      pending: async () => (await outbox.stats()).pending,
+      stopped: () => shuttingDown,
+      logger,
+    }),
     /**
      * Stops accepting, finishes in-flight requests, flushes what it can, closes every client, all
      * within SHUTDOWN_TIMEOUT_MS. Calling it again joins the shutdown already under way.
@@ -266,9 +278,8 @@ function startPublishing(
     : createPublishing({
       outbox: deps.outbox.port,
       producer: (deps.wrapProducer ?? ((producer) => producer))(
-        config.KAFKA_CLIENT === "kafkajs"
-          ? createKafkajsProducer({ ...kafka, logger })
-          : createPlatformaticProducer(kafka),
+        // The client is loaded by the first send, not on the start path.
+        createLazyProducer(() => loadProducer(config.KAFKA_CLIENT, kafka, logger)),
       ),
       logger,
       settings: settings.publishing(),
@@ -298,7 +309,10 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
-async function runMain() {
+/** The service runMain started: the catch-up cron job, registered before it, waits for it. */
+const started = Promise.withResolvers<Service>();
+
+async function runMain(options: { cron: boolean }) {
   // The environment is parsed once; `base` is what every SIGHUP layers the file over again.
   let base: Config;
   let config: Config;
@@ -319,10 +333,17 @@ async function runMain() {
     // Bound before the database starts: a port in use is the first thing reported, not the last.
     const listener = bindListener({ hostname: config.HOST, port: config.PORT });
     service = await startService(config, { logger, listener });
+    started.resolve(service);
   } catch (error) {
     logger.fatal({ problem: safeMessage(error) }, "Cannot start");
     logger.flush();
     Deno.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  if (options.cron) {
+    logger.info(
+      { job: CATCH_UP_CRON_NAME, schedule: CATCH_UP_CRON_SCHEDULE },
+      "Deno.cron runs the outbox catch-up every minute, with or without traffic",
+    );
   }
   // Ctrl-C in a terminal reaches both `deno task` and the service, so signals come in pairs:
   // a second one joins the shutdown under way instead of cutting it short.
@@ -358,4 +379,9 @@ async function runMain() {
   });
 }
 
-if (import.meta.main) await runMain();
+if (import.meta.main) {
+  // Deno Deploy discovers cron jobs by evaluating the entry module's top level before the server
+  // starts; one registered later is never run. Without Deno.cron, the relay's timer does the work.
+  const cron = registerCatchUpCron(async () => void await (await started.promise).catchUp());
+  await runMain({ cron });
+}

@@ -5,8 +5,7 @@ import { ExecutionInputSchema } from "../domain/execution.ts";
 import { createIdAssigner } from "../domain/execution_id.ts";
 import type { BatchResult, ItemVerdict } from "../domain/ingest.ts";
 import { UnparseableItem } from "../domain/ingest.ts";
-import { type JunitOptions, junitToExecutions } from "../domain/junit.ts";
-import { ReportError } from "../domain/junit_xml.ts";
+import type { JunitOptions } from "../domain/junit.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
 import { type BatchLimits, readText } from "./batch_body.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
@@ -82,6 +81,11 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
     let keys: string[] = [];
     const read = async (limits: BatchLimits) => {
       const { text, bytes } = await readText(c, limits, { ...deps.bodies, logger: deps.logger });
+      // The XML parser is loaded by the first import, not at start-up: most instances never see one.
+      const [{ junitToExecutions }, { ReportError }] = await Promise.all([
+        import("../domain/junit.ts"),
+        import("../domain/junit_xml.ts"),
+      ]);
       let cases;
       try {
         cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems }).cases;

@@ -627,11 +627,15 @@ window.ui = SwaggerUIBundle({ url: "openapi.json", dom_id: "#swagger-ui", deepLi
 
 /** Creates GET /openapi.json, GET /docs, the docs page's two asset files, and redirects to /docs. */
 export function createOpenApiRoutes() {
-  const document = JSON.stringify(createOpenApiDocument());
+  // Built on first request, not at start-up: converting the schemas takes tens of milliseconds.
+  let document: string | undefined;
   const assets = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   const app = new Hono();
 
-  app.get("/openapi.json", (c) => c.body(document, 200, { "content-type": "application/json" }));
+  app.get("/openapi.json", (c) => {
+    document ??= JSON.stringify(createOpenApiDocument());
+    return c.body(document, 200, { "content-type": "application/json" });
+  });
   app.get("/docs", (c) => c.html(DOCS_PAGE));
   // A browser pointed at the bare address lands on the docs; "/docs/" would break the page's
   // relative links. Relative locations keep both working behind a proxy that adds a path prefix.

@@ -35,6 +35,8 @@ export interface PublishingHandle {
   offer(chunk: OutboxChunk): void;
   /** Applies new settings (a reload); the log level matters to a worker, whose logger is its own. */
   reload(settings: PublishingSettings, logLevel?: string): void;
+  /** Runs one relay pass now; resolves with the number of events it handed to the publisher. */
+  relayNow(): Promise<number>;
   /** Publishes what it holds until the deadline, then hands the rest back to the outbox. */
   stop(deadlineMs: number): Promise<void>;
   status(): PublishingStatus;
@@ -79,6 +81,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
 
   return {
     offer: (chunk) => void publisher.offer(chunk),
+    relayNow: () => relay.pass(),
     reload(next) {
       settings = next;
       channel.setCapacity(next.channelCapacity);

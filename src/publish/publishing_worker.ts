@@ -45,6 +45,13 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   let lastHeard = Date.now();
   let stopping = false;
   let onStopped: (() => void) | undefined;
+  // Relay passes asked of the worker, by id, until it answers (or dies: then they count 0).
+  const relays = new Map<number, (queued: number) => void>();
+  let nextRelay = 0;
+  const settleRelays = () => {
+    for (const resolve of relays.values()) resolve(0);
+    relays.clear();
+  };
   let worker = spawn();
   const watchdog = setInterval(() => {
     if (!stopping && Date.now() - lastHeard > silenceMs) {
@@ -59,7 +66,10 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       lastHeard = Date.now();
       if (data.type === "log") logger[data.level](data.fields, data.message);
       else if (data.type === "report") apply(data.report);
-      else if (data.type === "stopped") onStopped?.();
+      else if (data.type === "relayed") {
+        relays.get(data.id)?.(data.queued);
+        relays.delete(data.id);
+      } else if (data.type === "stopped") onStopped?.();
       else logger.error({ problem: data.message }, "The publishing worker failed");
     };
     started.onerror = (event) => {
@@ -72,6 +82,7 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
 
   function replace(reason: string) {
     worker.terminate();
+    settleRelays();
     status = { ...status, kafka: "unknown", channelSize: 0 };
     if (stopping) {
       onStopped?.();
@@ -102,9 +113,18 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
         { type: "reload", settings, logLevel: init.logLevel } satisfies WorkerRequest,
       );
     },
+    relayNow() {
+      if (stopping) return Promise.resolve(0);
+      const id = nextRelay++;
+      return new Promise<number>((resolve) => {
+        relays.set(id, resolve);
+        worker.postMessage({ type: "relay", id } satisfies WorkerRequest);
+      });
+    },
     async stop(deadlineMs) {
       if (stopping) return;
       stopping = true;
+      settleRelays();
       clearInterval(watchdog);
       // The worker gets the deadline less a reserve for handing chunks back and closing its
       // clients; at the deadline itself it is terminated, whatever it is doing (what it held then

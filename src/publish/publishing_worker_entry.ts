@@ -2,18 +2,16 @@
 // on the second core and on an event loop that HTTP work never delays.
 import { createDb, type DbOptions } from "../db/client.ts";
 import { createOutboxStore } from "../db/outbox_store.ts";
-import type { EventProducer, Logger, OutboxChunk, PublishObserver } from "../domain/ports.ts";
+import type { Logger, OutboxChunk, PublishObserver } from "../domain/ports.ts";
 import { toEventMessage } from "./event.ts";
 import type { KafkaProducerOptions } from "./kafka_errors.ts";
+import { type KafkaClientName, loadProducer } from "./load_producer.ts";
 import {
   createPublishing,
   type PublishingHandle,
   type PublishingSettings,
   type PublishingStatus,
 } from "./publishing.ts";
-
-/** The Kafka clients the service can publish with. */
-export type KafkaClientName = "platformatic" | "kafkajs";
 
 /** Everything the worker is started with (plain data: it crosses threads). */
 export interface PublishingWorkerInit {
@@ -42,12 +40,14 @@ export type WorkerRequest =
   | { type: "init"; init: PublishingWorkerInit }
   | { type: "offer"; chunk: OutboxChunk }
   | { type: "reload"; settings: PublishingSettings; logLevel: string }
+  | { type: "relay"; id: number }
   | { type: "stop"; deadlineMs: number };
 
 /** What the worker sends the service. */
 export type WorkerReply =
   | { type: "log"; level: keyof Logger; fields: object; message: string }
   | { type: "report"; report: PublishingReport }
+  | { type: "relayed"; id: number; queued: number }
   | { type: "stopped" }
   | { type: "failed"; message: string };
 
@@ -103,10 +103,7 @@ async function start(init: PublishingWorkerInit) {
   closeDb = () => db.close(5);
   // A first query without array parameters avoids porsager/postgres#789 on a new pool.
   await db.sql`select 1`;
-  // Only the configured client is loaded: each costs memory and start-up time.
-  const producer: EventProducer = init.client === "kafkajs"
-    ? (await import("./kafkajs_producer.ts")).createKafkajsProducer({ ...init.kafka, logger })
-    : (await import("./platformatic_producer.ts")).createPlatformaticProducer(init.kafka);
+  const producer = await loadProducer(init.client, init.kafka, logger);
   publishing = createPublishing({
     outbox: createOutboxStore(db).port,
     producer,
@@ -123,7 +120,11 @@ self.onmessage = async ({ data }) => {
   try {
     if (data.type === "init") await start(data.init);
     else if (data.type === "offer") publishing?.offer(data.chunk);
-    else if (data.type === "reload") {
+    else if (data.type === "relay") {
+      // Always answered: the service's catch-up waits for this reply.
+      const queued = await publishing?.relayNow().catch(() => 0) ?? 0;
+      self.postMessage({ type: "relayed", id: data.id, queued });
+    } else if (data.type === "reload") {
       setLevel(data.logLevel);
       publishing?.reload(data.settings);
     } else if (data.type === "stop") {

@@ -1,0 +1,100 @@
+// Deno Deploy's settings: what is refused and what defaults differ when DENO_DEPLOYMENT_ID is set,
+// the deno.json `deploy` section, and the README's claims about both.
+import assert from "node:assert/strict";
+import denoConfig from "../../deno.json" with { type: "json" };
+import oldestPins from "../../tools/deno-oldest/package.json" with { type: "json" };
+import { ConfigError, DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
+import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
+import { DEPLOY_ENTRY } from "./_platform.ts";
+
+const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
+const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
+const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError, but nothing was thrown");
+}
+
+Deno.test("on Deno Deploy the embedded database and a missing broker list are refused, each saying why", () => {
+  const problems = problemsOf(ON_DEPLOY);
+  assert.equal(problems.length, 2);
+  assert.match(problems[0], /^DATABASE_URL: is required on Deno Deploy: the embedded database/);
+  assert.match(problems[0], /disk that is not kept/);
+  assert.match(problems[0], /\(DENO_DEPLOYMENT_ID is set\)$/);
+  assert.match(problems[1], /^KAFKA_BROKERS: is required on Deno Deploy/);
+  // Off the platform, both stay optional.
+  assert.equal(loadConfig({}).DATABASE_URL, undefined);
+});
+
+Deno.test("on Deno Deploy the shutdown fits in the 5 s between SIGINT and SIGKILL", () => {
+  assert.equal(loadConfig(SERVERS).SHUTDOWN_TIMEOUT_MS, 10_000);
+  assert.equal(loadConfig({ ...SERVERS, ...ON_DEPLOY }).SHUTDOWN_TIMEOUT_MS, 4000);
+  assert.equal(DEPLOY_DEFAULTS.SHUTDOWN_TIMEOUT_MS, "4000");
+  const set = { ...SERVERS, ...ON_DEPLOY, SHUTDOWN_TIMEOUT_MS: "2500" };
+  assert.equal(loadConfig(set).SHUTDOWN_TIMEOUT_MS, 2500, "a setting wins over the default");
+  const [problem] = problemsOf({ ...set, SHUTDOWN_TIMEOUT_MS: "5000" });
+  assert.match(problem, /^SHUTDOWN_TIMEOUT_MS: must be below 5000 on Deno Deploy/);
+});
+
+Deno.test("on Deno Deploy everything else keeps its default, the publishing worker included", () => {
+  const there = loadConfig({ ...SERVERS, ...ON_DEPLOY });
+  const here = loadConfig(SERVERS);
+  const keys = new Set([...Object.keys(here), ...Object.keys(there)]);
+  const differing = [...keys].filter((key) =>
+    JSON.stringify(here[key as keyof typeof here]) !==
+      JSON.stringify(there[key as keyof typeof there])
+  );
+  assert.deepEqual(
+    differing.sort(),
+    ["DENO_DEPLOYMENT_ID", ...Object.keys(DEPLOY_DEFAULTS)].sort(),
+  );
+  assert.equal(there.PUBLISH_IN_WORKER, true);
+});
+
+Deno.test("the service on Deno Deploy without DATABASE_URL exits 2 before the embedded database touches the disk", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", DEPLOY_ENTRY],
+      env: {
+        ...ON_DEPLOY,
+        DATABASE_URL: "",
+        KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+        DATA_DIR: `${dataDir}/data`,
+        PORT: "0",
+      },
+    }).output();
+    const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    assert.equal(code, 2, text);
+    assert.match(text, /DATABASE_URL: is required on Deno Deploy/);
+    assert.deepEqual([...Deno.readDirSync(dataDir)], [], "nothing was written");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("deno.json's deploy section runs the module that registers the cron job, with cron enabled", async () => {
+  const { deploy } = denoConfig;
+  assert.equal(deploy.runtime.type, "dynamic");
+  const entry = await Deno.readTextFile(DEPLOY_ENTRY);
+  assert.match(entry, /\nif \(import\.meta\.main\) \{\n[^]*registerCatchUpCron\(/);
+  assert.ok(denoConfig.unstable.includes("cron"), "Deno.cron needs the unstable cron API");
+  // The install step caches what the entry point and the publishing worker load.
+  const files = deploy.install.split(" ").filter((part) => part.endsWith(".ts"));
+  assert.deepEqual(files, ["src/main.ts", "src/publish/publishing_worker_entry.ts"]);
+  for (const file of files) await Deno.stat(new URL(`../../${file}`, import.meta.url));
+});
+
+Deno.test("the README claims the oldest Deno the lifecycle test runs on, and documents the deploy section", () => {
+  const oldest = oldestPins.dependencies.deno;
+  assert.match(README, new RegExp(`Deno ${oldest.replaceAll(".", "\\.")} or later`));
+  assert.match(README, /^## Deploy to Deno Deploy$/m);
+  assert.ok(README.includes(denoConfig.deploy.runtime.entrypoint), "names the entry point");
+  assert.ok(README.includes("DENO_DEPLOYMENT_ID"));
+});
