@@ -59,6 +59,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     capacity: settings.channelCapacity,
     weight: (chunk) => chunk.events.length,
   });
+  let turnedAway = false, catchingUp = false;
   const publisher = createPublisher({
     channel,
     producer: deps.producer,
@@ -67,8 +68,16 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     settings: () => settings.publisher,
     encode: deps.encode,
     observer: deps.observer,
-    // Called only once sending is under way, after the relay below exists.
-    onRoom: () => relay.nudge(),
+    // Called only once sending is under way, after the relay below exists, and only when a stored
+    // chunk was turned away: it waits in the outbox, due, and the room that came free is its.
+    onRoom: () => {
+      if (!turnedAway || catchingUp || publisher.room === 0) return;
+      catchingUp = true;
+      relay.pass().then((queued) => {
+        // With room and nothing more due, what was turned away has all been taken back.
+        if (queued === 0) turnedAway = false;
+      }).finally(() => catchingUp = false);
+    },
   });
   const relay = createRelay({
     outbox: deps.outbox,
@@ -80,7 +89,19 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
   relay.start();
 
   return {
-    offer: (chunk) => void publisher.offer(chunk),
+    offer: (chunk) => {
+      if (publisher.offer(chunk)) return;
+      turnedAway = true;
+      // Leased to this instance by its insert; made due now, so that any relay (this one once
+      // there is room, or another instance's) takes it without waiting for the lease to end.
+      const release = { id: chunk.id, pendingIds: [], deadLetters: [], whole: true };
+      deps.outbox.release([release], 0).catch((error) =>
+        deps.logger.warn(
+          { errorClass: (error as Error)?.name ?? "Error" },
+          "Cannot hand a chunk the channel had no room for back to the outbox; its lease ends by itself",
+        )
+      );
+    },
     relayNow: () => relay.pass(),
     reload(next) {
       settings = next;

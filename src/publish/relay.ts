@@ -1,5 +1,5 @@
 // The outbox relay: lease the due chunks nobody holds (what a full channel, an outage or a stopped
-// instance left behind) and hand them to the publisher; every interval, or at once when nudged.
+// instance left behind) and hand them to the publisher, every interval; pass() runs one at once.
 import type { Logger, OutboxPort } from "../domain/ports.ts";
 import type { Publisher } from "./publisher.ts";
 import { errorClass } from "./publisher.ts";
@@ -58,26 +58,15 @@ export function createRelay(deps: RelayDeps) {
     }
   }
 
-  let running = false;
-  let again = false;
-
-  /** Runs passes back to back while they find work (or a nudge came meanwhile), then waits. */
+  /** Runs passes back to back while they find work, then waits an interval. */
   async function run() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    clearTimeout(timer);
     try {
       let queued: number;
       do {
-        again = false;
         current = pass();
         queued = await current;
-      } while (!stopped && (again || queued > 0));
+      } while (!stopped && queued > 0);
     } finally {
-      running = false;
       if (!stopped) timer = setTimeout(run, deps.settings().intervalMs);
     }
   }
@@ -88,10 +77,6 @@ export function createRelay(deps: RelayDeps) {
       if (!stopped) return;
       stopped = false;
       void run();
-    },
-    /** Runs a pass now (or right after the one running): the publisher has room again. */
-    nudge() {
-      if (!stopped) void run();
     },
     /** Stops scheduling and waits for a pass in progress. */
     async stop() {
