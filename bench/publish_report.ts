@@ -30,6 +30,10 @@ export async function measurePublishing(plan: PublishingPlan = {}) {
   for (const client of CLIENTS) {
     byClient[client] = await load({ serviceEnv: { KAFKA_CLIENT: client } });
   }
+  // Storing at full speed, publishing left to catch up afterwards (pace control off).
+  const unpaced = await load({
+    serviceEnv: { KAFKA_CLIENT: "platformatic", PUBLISH_BACKLOG_MAX: "0" },
+  });
   // Whether the publishing worker still pays with the faster client: the same run without it.
   const inline = await load({
     serviceEnv: { KAFKA_CLIENT: "platformatic", PUBLISH_IN_WORKER: "false" },
@@ -49,7 +53,7 @@ export async function measurePublishing(plan: PublishingPlan = {}) {
     kafkaOutageSeconds: pauseSeconds,
     outageMode: "pause",
   });
-  return { producers, byClient, inline, single, stopped, paused };
+  return { producers, byClient, unpaced, inline, single, stopped, paused };
 }
 
 /** What measurePublishing returned. */
@@ -143,6 +147,11 @@ export function formatPublishing(r: PublishingResults): string {
       r.byClient.platformatic,
     ),
     block("8 clients, kafkajs", "deno task load --client kafkajs", r.byClient.kafkajs),
+    block(
+      "8 clients, @platformatic/kafka, pace control off (PUBLISH_BACKLOG_MAX=0)",
+      "PUBLISH_BACKLOG_MAX=0 deno task load --client platformatic",
+      r.unpaced,
+    ),
     block(
       "8 clients, @platformatic/kafka, publishing in the HTTP thread (no worker)",
       "PUBLISH_IN_WORKER=false deno task load --client platformatic",

@@ -66,6 +66,8 @@ export const TunablesSchema = z.object({
   )
     .max(1, "must be at most 1").default(0.2),
   PUBLISH_BREAKER_THRESHOLD: int(1, 1000, 5),
+  PUBLISH_BACKLOG_MAX: int(0, 100_000_000, 20_000),
+  PUBLISH_BACKLOG_WAIT_MS: ms(0, 60_000, 1000),
   PUBLISH_BREAKER_HALF_OPEN_MS: ms(10, 3_600_000, 5_000),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });

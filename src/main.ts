@@ -14,6 +14,7 @@ import { createKeyRing } from "./http/auth.ts";
 import { createByteBudget } from "./http/byte_budget.ts";
 import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
 import { createLimiter } from "./limiter.ts";
+import { createPaceGate } from "./pace_gate.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
 import { toEventMessage } from "./publish/event.ts";
@@ -123,6 +124,12 @@ export async function startService(config: Config, options: StartOptions = {}) {
       concurrency: config.BATCH_MAX_CONCURRENT,
       queueMax: config.BATCH_QUEUE_MAX,
       timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
+    }),
+    pace: createPaceGate({
+      backlog: () => publishing?.status().backlog ?? 0,
+      kafkaUp: () => kafkaState() === "up",
+      max: () => settings.tunables.PUBLISH_BACKLOG_MAX,
+      maxWaitMs: () => settings.tunables.PUBLISH_BACKLOG_WAIT_MS,
     }),
     bodies: {
       budget: createByteBudget(config.BATCH_BYTES_IN_FLIGHT),

@@ -15,6 +15,8 @@ export interface BatchAnswerDeps {
   ingest(items: readonly unknown[], options: { uploadedBy: string | null }): Promise<BatchResult>;
   /** Bounds the batches handled at once; the rest wait in its queue or get 503. */
   batchLimiter: Limiter;
+  /** Holds a batch back a little while publishing is behind (PUBLISH_BACKLOG_MAX). */
+  pace?: { wait(): Promise<number> };
   /** Bytes of bodies held across requests, and whether shutdown began (see batch_body.ts). */
   bodies: Omit<BodyReaderDeps, "logger">;
   /** The limits of one request's body. */
@@ -46,6 +48,8 @@ export async function ingestBatch(
   const { items, bytes } = read;
   let answer: { result: BatchResult; seconds: number };
   try {
+    // Before a slot is taken: a batch held back for publishing to catch up holds no slot.
+    await deps.pace?.wait();
     answer = await deps.batchLimiter.run(async () => {
       const began = performance.now();
       const result = await deps.ingest(items, { uploadedBy: c.get("caller")?.keyId ?? null });

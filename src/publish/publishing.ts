@@ -27,6 +27,24 @@ export interface PublishingStatus {
   kafka: "unknown" | "up" | "down";
   channelSize: number;
   channelCapacity: number;
+  /**
+   * Events offered since start and not yet settled (acknowledged or set aside): what this
+   * instance stored that still waits to be published, whether held in memory or turned away.
+   */
+  backlog: number;
+}
+
+/** Counts events offered and settled, for the backlog a status reports. */
+export function createBacklogCount() {
+  let offered = 0, settled = 0;
+  return {
+    offered: (events: number) => void (offered += events),
+    settled: (events: number) => void (settled += events),
+    // Events of other instances the relay published count as settled too: never below 0.
+    get value() {
+      return Math.max(0, offered - settled);
+    },
+  };
 }
 
 /** The handle the service holds, whichever thread publishing runs in. */
@@ -60,6 +78,8 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     weight: (chunk) => chunk.events.length,
   });
   let turnedAway = false, catchingUp = false;
+  const backlog = createBacklogCount();
+  const observer = deps.observer;
   const publisher = createPublisher({
     channel,
     producer: deps.producer,
@@ -67,7 +87,19 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     logger: deps.logger,
     settings: () => settings.publisher,
     encode: deps.encode,
-    observer: deps.observer,
+    observer: {
+      sent: (seconds) => observer?.sent(seconds),
+      published: (lags) => {
+        backlog.settled(lags.length);
+        observer?.published(lags);
+      },
+      retried: (count) => observer?.retried(count),
+      deadLettered: (count) => {
+        backlog.settled(count);
+        observer?.deadLettered(count);
+      },
+      unavailable: (count) => observer?.unavailable(count),
+    },
     // Called only once sending is under way, after the relay below exists, and only when a stored
     // chunk was turned away: it waits in the outbox, due, and the room that came free is its.
     onRoom: () => {
@@ -90,6 +122,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
 
   return {
     offer: (chunk) => {
+      backlog.offered(chunk.executions.length);
       if (publisher.offer(chunk)) return;
       turnedAway = true;
       // Leased to this instance by its insert; made due now, so that any relay (this one once
@@ -116,6 +149,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
       kafka: publisher.kafkaStatus,
       channelSize: channel.size,
       channelCapacity: channel.capacity,
+      backlog: backlog.value,
     }),
   };
 }

@@ -1,7 +1,12 @@
 // Publishing in a worker thread, as the service sees it: stored chunks go in, reports come out; a worker
 // that dies or stops reporting is replaced, and stopping it has a deadline.
 import type { Logger, PublishObserver } from "../domain/ports.ts";
-import type { PublishingHandle, PublishingSettings, PublishingStatus } from "./publishing.ts";
+import {
+  createBacklogCount,
+  type PublishingHandle,
+  type PublishingSettings,
+  type PublishingStatus,
+} from "./publishing.ts";
 import type {
   PublishingReport,
   PublishingWorkerInit,
@@ -41,7 +46,10 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
     kafka: "unknown",
     channelSize: 0,
     channelCapacity: init.settings.channelCapacity,
+    backlog: 0,
   };
+  // Counted on this side of the thread boundary: offers as they go in, settlements as reported.
+  const backlog = createBacklogCount();
   let lastHeard = Date.now();
   let stopping = false;
   let onStopped: (() => void) | undefined;
@@ -93,6 +101,7 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   }
 
   function apply(report: PublishingReport) {
+    backlog.settled(report.lags.length + report.deadLettered);
     status = report.status;
     if (!observer) return;
     for (const seconds of report.sends) observer.sent(seconds);
@@ -105,7 +114,9 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   return {
     offer(chunk) {
       // A chunk offered while stopping stays leased in the outbox for whoever runs next.
-      if (!stopping) worker.postMessage({ type: "offer", chunk } satisfies WorkerRequest);
+      if (stopping) return;
+      backlog.offered(chunk.executions.length);
+      worker.postMessage({ type: "offer", chunk } satisfies WorkerRequest);
     },
     reload(settings: PublishingSettings, logLevel?: string) {
       init = { ...init, settings, logLevel: logLevel ?? init.logLevel };
@@ -144,6 +155,6 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       clearTimeout(timer);
       worker.terminate();
     },
-    status: () => status,
+    status: () => ({ ...status, backlog: backlog.value }),
   };
 }

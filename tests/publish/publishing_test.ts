@@ -50,9 +50,11 @@ Deno.test("a chunk turned away by a full channel is made due at once and claimed
       [["c2", true, 0]],
       "the chunk with no room is handed back, due now",
     );
+    assert.equal(publishing.status().backlog, 5, "every event offered counts, turned away or not");
     outbox.add(second);
     release();
     await eventually(() => kafka.acknowledged.length === 5, 5000, 5);
+    await eventually(() => publishing.status().backlog === 0, 1000, 5);
     assert.ok(outbox.calls.claims.length >= 1, "a relay pass ran once room came free");
     assert.deepEqual(outbox.calls.settled.map((s) => s.id).sort(), ["c0", "c1", "c2"]);
   } finally {
