@@ -226,6 +226,24 @@ export async function eventually(
 }
 
 /**
+ * The lines a child process writes to stdout and stderr, gathered as they come; `onLine` is
+ * called after each chunk, and `done` settles when both streams end.
+ */
+export function collectLines(child: Deno.ChildProcess, onLine?: () => void) {
+  const lines: string[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts);
+      onLine?.();
+    }
+  };
+  return { lines, done: Promise.all([pump(child.stdout), pump(child.stderr)]) };
+}
+
+/**
  * A service running as its own process (`deno run -A src/main.ts`, or `args` from `cwd`), its
  * output lines collected.
  */
@@ -240,18 +258,8 @@ export async function spawnService(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const lines: string[] = [];
   let onLine: (() => void) | undefined;
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop() ?? "";
-      lines.push(...parts);
-      onLine?.();
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const { lines, done: pumps } = collectLines(child, () => onLine?.());
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`service did not start:\n${lines.join("\n")}`)),

@@ -2,6 +2,7 @@
 // permissions (--allow-all, no other flag), its variables and its injected listen address, each
 // started only when a request (or a cron run) finds none running, and stopped by a signal.
 import denoConfig from "../../deno.json" with { type: "json" };
+import { collectLines } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 /** The entry point Deno Deploy runs, as deno.json's `deploy` section names it. */
@@ -68,16 +69,7 @@ export async function startInstance(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const lines: string[] = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let rest = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop() ?? "";
-      lines.push(...parts);
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const { lines, done: pumps } = collectLines(child);
   let exited = false;
   const status = child.status.then((s) => (exited = true, s));
   for (;;) {
