@@ -4,10 +4,11 @@ import { parseArgs } from "node:util";
 import {
   createTopic,
   DATABASE_URL,
+  deleteTopic,
   dropSchema,
   executions,
+  freePort,
   KAFKA_BROKERS,
-  testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
 import { median, ms, table } from "./stats.ts";
@@ -31,13 +32,6 @@ export interface ColdStartOptions {
 interface Start {
   listening: number;
   answered: number;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Spawns `args` with `env`, waits for its port, posts `body` until a 2xx answer; kills the process. */
@@ -118,10 +112,7 @@ export async function measureColdStart(options: ColdStartOptions) {
     };
   } finally {
     await dropSchema(schema);
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopic(topic, { ignoreFailure: true });
   }
 }
 

@@ -18,10 +18,10 @@ import { createKafkajsProducer } from "../src/publish/kafkajs_producer.ts";
 import {
   createTopic,
   DATABASE_URL,
+  deleteTopic,
   dropSchema,
   executions,
   KAFKA_BROKERS,
-  testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
 
@@ -112,7 +112,7 @@ export async function createIngestRig(options: RigOptions = {}) {
       KAFKA_TOPIC: topic,
       ...options.env,
     }),
-    { logger, serve: true },
+    { logger },
   );
 
   // Path (c) stores into a schema of its own, so the service's relay does not publish its rows.
@@ -259,13 +259,7 @@ export async function createIngestRig(options: RigOptions = {}) {
       await copySql.end();
       await dropSchema(schema);
       await dropSchema(storeSchema);
-      const admin = testKafka().admin();
-      await admin.connect();
-      try {
-        await admin.deleteTopics({ topics: [topic] });
-      } finally {
-        await admin.disconnect();
-      }
+      await deleteTopic(topic);
     },
   };
 }

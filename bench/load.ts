@@ -5,11 +5,11 @@ import postgres from "postgres";
 import {
   createTopic,
   DATABASE_URL,
+  deleteTopic,
   dropSchema,
   execution,
   KAFKA_BROKERS,
   outboxCounts,
-  testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
 import { formatSweep, runSweep, SWEEP_BATCH, SWEEP_SECONDS, SWEEP_SIZES } from "./chunk_sweep.ts";
@@ -161,10 +161,7 @@ export async function runLoad(options: LoadOptions) {
     await sql.end();
     await dropSchema(schema);
     if (kafka) {
-      const admin = testKafka().admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-      await admin.disconnect();
+      await deleteTopic(topic, { ignoreFailure: true });
     }
     if (!brokerWasRunning) await kafkaScript("stop");
   };

@@ -11,8 +11,8 @@ import { createPlatformaticProducer } from "../src/publish/platformatic_producer
 import {
   captureLogs,
   createTopic,
+  deleteTopic,
   KAFKA_BROKERS,
-  testKafka,
   uniqueName,
 } from "../tests/_helpers.ts";
 import { execution as fixture } from "../tests/_fakes/fixtures.ts";
@@ -93,10 +93,7 @@ export async function runProducerBench(options: ProducerBenchOptions = {}) {
     }
   } finally {
     for (const producer of Object.values(producers)) await producer.close();
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await deleteTopic(topic, { ignoreFailure: true });
   }
   return {
     options: { events, batch, concurrency, rounds },

@@ -2,7 +2,7 @@
 // latency with Kafka on and off, and duplicates when the broker is stopped or paused mid-load.
 import { formatProducerBench, runProducerBench } from "./producer_bench.ts";
 import { formatLoad, type LoadResult, runLoad } from "./load.ts";
-import { count, mib, ms } from "./stats.ts";
+import { count, mib, ms, verdict } from "./stats.ts";
 
 const MB = 1_000_000;
 const CLIENTS = ["platformatic", "kafkajs"] as const;
@@ -58,10 +58,6 @@ export async function measurePublishing(plan: PublishingPlan = {}) {
 
 /** What measurePublishing returned. */
 export type PublishingResults = Awaited<ReturnType<typeof measurePublishing>>;
-
-function verdict(met: boolean) {
-  return met ? "**met**" : "**missed**";
-}
 
 /** Duplicate messages over events, from the id-by-id topic check. */
 function duplicates(run: LoadResult) {

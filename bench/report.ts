@@ -13,7 +13,7 @@ import {
   type PublishingResults,
   publishingTargets,
 } from "./publish_report.ts";
-import { count, median, mib, ms } from "./stats.ts";
+import { count, median, mib, ms, verdict } from "./stats.ts";
 
 const DOCS = new URL("../docs/", import.meta.url);
 /** Batch sizes of the latency chart, with runs of the new way / of the legacy way. */
@@ -88,10 +88,6 @@ async function machine() {
     deno: `Deno ${Deno.version.deno}`,
     loadAverage: Deno.loadavg().map((n) => n.toFixed(2)).join(", "),
   };
-}
-
-function verdict(met: boolean | undefined) {
-  return met === undefined ? "not measured" : met ? "**met**" : "**missed**";
 }
 
 /** RSS growth over an outage: the median of its last 10 s against that of its first 10 s. */

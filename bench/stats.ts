@@ -61,6 +61,11 @@ export function mib(bytes: number): string {
   return Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : "n/a";
 }
 
+/** A target's verdict for a report's table: met, missed, or not measured (undefined). */
+export function verdict(met: boolean | undefined): string {
+  return met === undefined ? "not measured" : met ? "**met**" : "**missed**";
+}
+
 /** Rows as a Markdown table (also readable as plain text). */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = header.map((cell, i) =>

@@ -69,8 +69,9 @@ export async function startTestService(
   };
 }
 
-// The valid executions the tests send, from the fakes' module (the in-process tier needs them too).
-export { execution, executions } from "./_fakes/fixtures.ts";
+// The valid executions the tests send and the records stored for them, from the fakes' module (the
+// in-process tier needs them too).
+export { execution, executions, recordOf } from "./_fakes/fixtures.ts";
 
 /** POSTs a batch as JSON. */
 export function postBatch(
@@ -83,6 +84,59 @@ export function postBatch(
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ executions: items }),
   });
+}
+
+/** POSTs a JUnit XML report to the import route (`query` starts with "?"). */
+export function postReport(
+  baseUrl: string,
+  xml: string,
+  query = "",
+  type = "application/xml",
+): Promise<Response> {
+  return fetch(`${baseUrl}/v1/imports/junit${query}`, {
+    method: "POST",
+    headers: { "content-type": type },
+    body: xml,
+  });
+}
+
+/** The numbers of the submit CLI's printed summary, by label (error codes included). */
+export function summaryOf(stdout: string): Record<string, number> {
+  const numbers: Record<string, number> = {};
+  for (const [, label, value] of stdout.matchAll(/^\s*([A-Za-z_]+)\s+([\d,]+)$/gm)) {
+    numbers[label] = Number(value.replaceAll(",", ""));
+  }
+  return numbers;
+}
+
+/**
+ * A client that sends a batch's headers and the first bytes of its body (chunked, or of
+ * `declaredLength` bytes), then nothing more: an upload the service is left waiting on.
+ */
+export async function slowUpload(port: number, declaredLength?: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const length = declaredLength === undefined
+    ? "transfer-encoding: chunked\r\n"
+    : `content-length: ${declaredLength}\r\n`;
+  const start = declaredLength === undefined ? '8\r\n{"execut\r\n' : '{"execut';
+  await conn.write(new TextEncoder().encode(
+    `POST /v1/executions/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${length}\r\n${start}`,
+  ));
+  return {
+    /** The response the service sends, as its status line and body, or "closed". */
+    async response(): Promise<{ status: string; body: string }> {
+      let text = "";
+      const buffer = new Uint8Array(8192);
+      while (true) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) break;
+        text += new TextDecoder().decode(buffer.subarray(0, n));
+        if (/\r\n\r\n[\s\S]*\}$/.test(text)) break;
+      }
+      return { status: text.split("\r\n")[0] || "closed", body: text.split("\r\n\r\n")[1] ?? "" };
+    },
+    close: () => conn.close(),
+  };
 }
 
 /** A postgres.js client on a test schema, for assertions. */
@@ -102,6 +156,12 @@ export async function outboxCounts(
     select (select coalesce(sum(cardinality(execution_ids)), 0) from outbox_chunks)::int as pending,
       (select count(*) from dead_letters)::int as dead_letters`;
   return { pending: row.pending, deadLetters: row.dead_letters };
+}
+
+/** Executions stored, on an open client. */
+export async function executionCount(sql: postgres.Sql): Promise<number> {
+  const [{ count }] = await sql`select count(*)::int as count from executions`;
+  return count;
 }
 
 /** Events still pending in a schema's outbox (dead letters aside). */
@@ -206,6 +266,35 @@ export async function createTopic(
       }],
       waitForLeaders: true,
     });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A port nothing listens on: bound by the system and closed again, so it is free for a child to bind
+ * (or to find closed), unless another process takes it in between.
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Deletes a topic. With `ignoreFailure`, a refused deletion is ignored (clean-ups that must not fail
+ * a finished run), while connecting and disconnecting still throw.
+ */
+export async function deleteTopic(
+  topic: string,
+  options: { ignoreFailure?: boolean } = {},
+): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const deleted = admin.deleteTopics({ topics: [topic] });
+    await (options.ignoreFailure ? deleted.catch(() => {}) : deleted);
   } finally {
     await admin.disconnect();
   }

@@ -1,23 +1,7 @@
 // loadConfig and parseTunablesFile: defaults, every bad variable named, empty = unset, lists, the tunables file.
 import assert from "node:assert/strict";
-import {
-  ConfigError,
-  loadConfig,
-  parseTunablesFile,
-  type Tunables,
-  TunablesSchema,
-} from "../src/config.ts";
-
-/** Asserts that `run` throws a ConfigError and returns its problems. */
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail("expected a ConfigError, but nothing was thrown");
-}
+import { loadConfig, parseTunablesFile, type Tunables, TunablesSchema } from "../src/config.ts";
+import { problemsOf } from "./_config.ts";
 
 Deno.test("loadConfig with an empty environment gives every default", () => {
   const config = loadConfig({});

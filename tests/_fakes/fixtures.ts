@@ -1,6 +1,8 @@
-// Fixtures of the in-process and unit tests: valid executions as a client sends them, and a logger
-// that keeps its lines.
+// Fixtures of the in-process and unit tests: valid executions as a client sends them, the records
+// stored for them, and a logger that keeps its lines.
+import type { ExecutionRecord } from "../../src/domain/execution.ts";
 import type { Logger } from "../../src/domain/ports.ts";
+import { toRecord, validateExecution } from "../../src/domain/validate.ts";
 
 /** A valid execution as a client sends it; `i` makes it distinct. */
 export function execution(
@@ -26,6 +28,19 @@ export function execution(
 /** `n` valid executions. */
 export function executions(n: number, make = execution): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => make(i));
+}
+
+/**
+ * The record the service stores for a valid item (what a repository holds); `newId` only names an
+ * item that has no id of its own.
+ */
+export function recordOf(
+  item: Record<string, unknown>,
+  newId = () => crypto.randomUUID(),
+): ExecutionRecord {
+  const checked = validateExecution(item);
+  if (!checked.ok) throw new Error("invalid fixture");
+  return toRecord(checked.value, newId);
 }
 
 /** A logger that keeps every line, for assertions (pino's levels, without the JSON). */

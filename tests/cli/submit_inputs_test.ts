@@ -2,7 +2,7 @@
 // detection, stamps, empty input, and ids that make a re-run store nothing twice.
 import assert from "node:assert/strict";
 import { runSubmit } from "../../src/cli/submit.ts";
-import { execution, sqlFor, startTestService } from "../_helpers.ts";
+import { execution, sqlFor, startTestService, summaryOf } from "../_helpers.ts";
 
 /** Runs the CLI in-process from `cwd`, collecting its output. */
 async function submit(cwd: string, argv: string[]) {
@@ -15,14 +15,6 @@ async function submit(cwd: string, argv: string[]) {
     tty: false,
   });
   return { code, stdout, stderr };
-}
-
-function summaryOf(stdout: string): Record<string, number> {
-  const numbers: Record<string, number> = {};
-  for (const [, label, value] of stdout.matchAll(/^\s*([A-Za-z_]+)\s+([\d,]+)$/gm)) {
-    numbers[label] = Number(value.replaceAll(",", ""));
-  }
-  return numbers;
 }
 
 const report = (suite: string, n: number) =>

@@ -20,7 +20,7 @@ import {
 import { failureRow, formatSummary } from "../../src/cli/report.ts";
 import { submitItems } from "../../src/cli/submit_batches.ts";
 import type { BatchResult } from "../../src/domain/ingest.ts";
-import { execution, sqlFor, startTestService } from "../_helpers.ts";
+import { execution, freePort, sqlFor, startTestService, summaryOf } from "../_helpers.ts";
 
 const REPO = new URL("../../", import.meta.url);
 
@@ -384,26 +384,9 @@ async function runCli(args: string[]): Promise<CliRun> {
   };
 }
 
-/** The numbers of the printed summary, by label (error codes included). */
-function summaryOf(stdout: string): Record<string, number> {
-  const numbers: Record<string, number> = {};
-  for (const [, label, value] of stdout.matchAll(/^\s*([A-Za-z_]+)\s+([\d,]+)$/gm)) {
-    numbers[label] = Number(value.replaceAll(",", ""));
-  }
-  return numbers;
-}
-
 async function readNdjson(path: string): Promise<Array<Record<string, unknown>>> {
   const text = await Deno.readTextFile(path);
   return text.trimEnd().split("\n").map((line) => JSON.parse(line));
-}
-
-/** A port nothing listens on. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 Deno.test("submitting an NDJSON file stores the valid rows, exits 1, and writes each failed row with its index and code", async (t) => {
@@ -700,7 +683,7 @@ Deno.test("a server that cannot be reached ends with exit code 3 and every row N
     const run = await runCli([
       file,
       "--url",
-      `http://127.0.0.1:${closedPort()}`,
+      `http://127.0.0.1:${freePort()}`,
       "--max-retries",
       "1",
       "--failures",

@@ -5,12 +5,13 @@ import assert from "node:assert/strict";
 import { cpSync } from "node:fs";
 import {
   createTopic,
+  deleteTopic,
   dropSchema,
   eventually,
+  freePort,
   KAFKA_BROKERS,
   pendingEvents,
   spawnService,
-  testKafka,
   uniqueName,
 } from "../_helpers.ts";
 import {
@@ -202,10 +203,7 @@ Deno.test("the image's command serves, stores, publishes and reloads with only i
         "its health check passes on it and fails on a closed port or a 503",
         async () => {
           assert.equal(await healthCheck(Number(new URL(service.url).port)), 0);
-          const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-          const closedPort = (closed.addr as Deno.NetAddr).port;
-          closed.close();
-          assert.notEqual(await healthCheck(closedPort), 0);
+          assert.notEqual(await healthCheck(freePort()), 0);
           const sick = Deno.serve(
             { hostname: "127.0.0.1", port: 0, onListen: () => {} },
             () => new Response("{}", { status: 503 }),
@@ -223,9 +221,7 @@ Deno.test("the image's command serves, stores, publishes and reloads with only i
     assert.doesNotMatch(service.lines.join("\n"), DENIED);
   } finally {
     await dropSchema(schema);
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).finally(() => admin.disconnect());
+    await deleteTopic(topic);
     await Deno.remove(app, { recursive: true });
   }
 });

@@ -3,16 +3,20 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../../src/db/database.ts";
 import { createExecutionStore } from "../../src/db/execution_store.ts";
-import { toRecord, validateExecution } from "../../src/domain/validate.ts";
-import { captureLogs, DATABASE_URL, dropSchema, execution, uniqueName } from "../_helpers.ts";
+import {
+  captureLogs,
+  DATABASE_URL,
+  dropSchema,
+  execution,
+  recordOf,
+  uniqueName,
+} from "../_helpers.ts";
 
 const POOL = { schema: "public", poolMax: 7, idleTimeoutSeconds: 30, maxLifetimeSeconds: 1800 };
 
 /** Stores one execution through the store and reads it back. */
 async function roundTrip(database: Awaited<ReturnType<typeof openDatabase>>) {
-  const checked = validateExecution(execution(1));
-  if (!checked.ok) throw new Error("invalid fixture");
-  const record = toRecord(checked.value, () => crypto.randomUUID());
+  const record = recordOf(execution(1));
   const store = createExecutionStore(database.db);
   await store.repository.insertChunk(crypto.randomUUID(), [record]);
   return (await store.getExecution(record.id))?.testCaseKey;

@@ -6,8 +6,7 @@ import { COLUMN_TYPES, EXECUTION_SELECT, INSERT_COLUMNS } from "../../src/db/exe
 import { createExecutionStore } from "../../src/db/execution_store.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { EXECUTION_FIELDS, RECORD_FIELDS } from "../../src/domain/execution.ts";
-import { toRecord, validateExecution } from "../../src/domain/validate.ts";
-import { DATABASE_URL, dropSchema, execution, uniqueName } from "../_helpers.ts";
+import { DATABASE_URL, dropSchema, execution, recordOf, uniqueName } from "../_helpers.ts";
 
 async function withMigratedSchema(test: (db: ReturnType<typeof createDb>) => Promise<void>) {
   const schema = uniqueName("t");
@@ -48,14 +47,12 @@ Deno.test("the insert fills every client field's column, and the select list rea
   assert.deepEqual(INSERT_COLUMNS, RECORD_FIELDS.map((field) => field.column));
   await withMigratedSchema(async (db) => {
     const store = createExecutionStore(db);
-    const checked = validateExecution({
+    const record = recordOf({
       ...execution(7),
       startedAt: "2026-11-28T11:00:00.250+01:00",
       comment: 'quotes " and \\ backslashes, {braces}, commas',
       attributes: { nested: { list: [1, "two", null] }, "key with space": true },
     });
-    if (!checked.ok) throw new Error("invalid fixture");
-    const record = toRecord(checked.value, () => crypto.randomUUID());
     const batchId = crypto.randomUUID();
     const inserted = await store.repository.insertChunk(batchId, [record]);
     assert.deepEqual(inserted.skipped, []);

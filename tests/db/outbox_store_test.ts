@@ -5,8 +5,7 @@ import { createDb } from "../../src/db/client.ts";
 import { createExecutionStore } from "../../src/db/execution_store.ts";
 import { migrate, readMigrations } from "../../src/db/migrate.ts";
 import { createOutboxStore } from "../../src/db/outbox_store.ts";
-import { toRecord, validateExecution } from "../../src/domain/validate.ts";
-import { DATABASE_URL, dropSchema, execution, uniqueName } from "../_helpers.ts";
+import { DATABASE_URL, dropSchema, execution, recordOf, uniqueName } from "../_helpers.ts";
 
 async function withStore(
   test: (ctx: Awaited<ReturnType<typeof open>>) => Promise<void>,
@@ -30,11 +29,7 @@ async function open() {
   const outbox = createOutboxStore(db);
   /** Stores `n` executions as one chunk; returns its outbox id and execution ids. */
   async function storeChunk(n: number) {
-    const records = Array.from({ length: n }, (_, i) => {
-      const checked = validateExecution(execution(i));
-      if (!checked.ok) throw new Error("invalid fixture");
-      return toRecord(checked.value, () => crypto.randomUUID());
-    });
+    const records = Array.from({ length: n }, (_, i) => recordOf(execution(i)));
     const { outboxId, skipped } = await store.repository.insertChunk(
       crypto.randomUUID(),
       records,
@@ -51,10 +46,8 @@ Deno.test("an insert statement adds one outbox chunk listing exactly the rows it
     const [row] = await db.sql`select execution_ids from outbox_chunks where id = ${id}`;
     assert.deepEqual([...row.execution_ids].sort(), [...ids].sort());
     const leased = createExecutionStore(db, { leaseMs: 60_000 });
-    const checked = validateExecution(execution(1));
-    if (!checked.ok) throw new Error("invalid fixture");
     const other = await leased.repository.insertChunk(crypto.randomUUID(), [
-      toRecord(checked.value, () => crypto.randomUUID()),
+      recordOf(execution(1)),
     ]);
     assert.ok(other.createdAt, "the chunk's creation time comes back");
     const due = await port.claimDue(10_000, 60_000, []);

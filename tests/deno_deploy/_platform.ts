@@ -2,7 +2,7 @@
 // permissions (--allow-all, no other flag), its variables and its injected listen address, each
 // started only when a request (or a cron run) finds none running, and stopped by a signal.
 import denoConfig from "../../deno.json" with { type: "json" };
-import { collectLines } from "../_helpers.ts";
+import { collectLines, freePort } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 /** The entry point Deno Deploy runs, as deno.json's `deploy` section names it. */
@@ -41,13 +41,6 @@ export interface Instance {
   /** Milliseconds from spawn to its port accepting connections. */
   startMs: number;
   stop(signal: Deno.Signal): Promise<Ended>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /**

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import denoConfig from "../../deno.json" with { type: "json" };
 import oldestPins from "../../tools/deno-oldest/package.json" with { type: "json" };
-import { ConfigError, DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
+import { DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
+import { problemsOf } from "../_config.ts";
 import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
 import { DEPLOY_ENTRY } from "./_platform.ts";
 
@@ -11,18 +12,8 @@ const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
 const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
 const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    return error.problems;
-  }
-  assert.fail("expected a ConfigError, but nothing was thrown");
-}
-
 Deno.test("on Deno Deploy the embedded database and a missing broker list are refused, each saying why", () => {
-  const problems = problemsOf(ON_DEPLOY);
+  const problems = problemsOf(() => loadConfig(ON_DEPLOY));
   assert.equal(problems.length, 2);
   assert.match(problems[0], /^DATABASE_URL: is required on Deno Deploy: the embedded database/);
   assert.match(problems[0], /disk that is not kept/);
@@ -38,7 +29,7 @@ Deno.test("on Deno Deploy the shutdown fits in the 5 s between SIGINT and SIGKIL
   assert.equal(DEPLOY_DEFAULTS.SHUTDOWN_TIMEOUT_MS, "4000");
   const set = { ...SERVERS, ...ON_DEPLOY, SHUTDOWN_TIMEOUT_MS: "2500" };
   assert.equal(loadConfig(set).SHUTDOWN_TIMEOUT_MS, 2500, "a setting wins over the default");
-  const [problem] = problemsOf({ ...set, SHUTDOWN_TIMEOUT_MS: "5000" });
+  const [problem] = problemsOf(() => loadConfig({ ...set, SHUTDOWN_TIMEOUT_MS: "5000" }));
   assert.match(problem, /^SHUTDOWN_TIMEOUT_MS: must be below 5000 on Deno Deploy/);
 });
 

@@ -11,6 +11,7 @@ import {
   executions,
   KAFKA_BROKERS,
   pendingEvents,
+  postBatch,
   storedIds,
   uniqueName,
 } from "../_helpers.ts";
@@ -46,11 +47,7 @@ Deno.test("instances that start on demand and stop by SIGINT, SIGTERM and SIGKIL
       return started;
     });
     const instance = await current;
-    const response = await fetch(`${instance.url}/v1/executions/batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ executions: items }),
-    });
+    const response = await postBatch(instance.url, items);
     const body = await response.json();
     assert.equal(response.status, 200, JSON.stringify(body).slice(0, 500));
     return body;

@@ -1,6 +1,5 @@
 // createIngestor against an in-memory repository and sink: verdicts, chunking, bisection, storage failures.
 import assert from "node:assert/strict";
-import type { ExecutionRecord } from "../../src/domain/execution.ts";
 import {
   createIngestor,
   type IngestOptions,
@@ -9,7 +8,7 @@ import {
   MAX_SPLIT_STATEMENTS,
   UnparseableItem,
 } from "../../src/domain/ingest.ts";
-import { toRecord, validateExecution } from "../../src/domain/validate.ts";
+import { recordOf } from "../_fakes/fixtures.ts";
 import { fakeSink, fakeStore, type FakeStoreOptions } from "../_fakes/store.ts";
 
 const CREATED_AT = "2026-11-28T12:00:00.000Z";
@@ -33,13 +32,6 @@ function raw(i: number, overrides: Record<string, unknown> = {}): Record<string,
 }
 
 const raws = (n: number) => Array.from({ length: n }, (_, i) => raw(i));
-
-/** The record the ingestor will build for a raw item (what the fake repository holds as stored). */
-function recordOf(item: Record<string, unknown>): ExecutionRecord {
-  const checked = validateExecution(item);
-  if (!checked.ok) throw new Error("fixture is invalid");
-  return toRecord(checked.value, () => "unused");
-}
 
 function setup(options: Omit<FakeStoreOptions, "createdAt"> = {}) {
   const repo = fakeStore({ ...options, createdAt: CREATED_AT });

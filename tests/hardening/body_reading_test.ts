@@ -7,39 +7,13 @@ import {
   eventually,
   executions,
   postBatch,
+  slowUpload,
   spawnService,
   startTestService,
   uniqueName,
 } from "../_helpers.ts";
 
 const encoder = new TextEncoder();
-
-/** A client that sends the headers and the first bytes of a body, then nothing more. */
-async function slowUpload(port: number, declaredLength?: number) {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const length = declaredLength === undefined
-    ? "transfer-encoding: chunked\r\n"
-    : `content-length: ${declaredLength}\r\n`;
-  const start = declaredLength === undefined ? '8\r\n{"execut\r\n' : '{"execut';
-  await conn.write(encoder.encode(
-    `POST /v1/executions/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${length}\r\n${start}`,
-  ));
-  return {
-    /** The response the service sends, as its status line and body, or "closed". */
-    async response(): Promise<{ status: string; body: string }> {
-      let text = "";
-      const buffer = new Uint8Array(8192);
-      while (true) {
-        const n = await conn.read(buffer).catch(() => null);
-        if (n === null) break;
-        text += new TextDecoder().decode(buffer.subarray(0, n));
-        if (/\r\n\r\n[\s\S]*\}$/.test(text)) break;
-      }
-      return { status: text.split("\r\n")[0] || "closed", body: text.split("\r\n\r\n")[1] ?? "" };
-    },
-    close: () => conn.close(),
-  };
-}
 
 Deno.test("16 slow uploads hold no batch slot: a normal batch is answered at once, and each slow one gets 408", async () => {
   const { service, url, close } = await startTestService({

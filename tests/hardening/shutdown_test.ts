@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import {
   dropSchema,
   eventually,
+  executionCount,
   executions,
   postBatch,
+  slowUpload,
   spawnService,
   sqlFor,
   uniqueName,
@@ -30,12 +32,8 @@ async function service(env: Record<string, string> = {}) {
 
 Deno.test("a half-sent body no longer holds SIGTERM: the process exits within SHUTDOWN_TIMEOUT_MS", async () => {
   const svc = await service();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(svc.url).port) });
+  const upload = await slowUpload(Number(new URL(svc.url).port), 100_000);
   try {
-    await conn.write(encoder.encode(
-      "POST /v1/executions/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
-        'content-length: 100000\r\n\r\n{"execu',
-    ));
     await eventually(async () => (await fetch(`${svc.url}/readyz`)).ok, 5000, 20);
     const began = performance.now();
     svc.child.kill("SIGTERM");
@@ -47,7 +45,7 @@ Deno.test("a half-sent body no longer holds SIGTERM: the process exits within SH
     await eventually(() => svc.count('"Shut down"') === 1, 2000, 20);
     assert.equal(svc.count('"level":"error"'), 0, svc.lines.join("\n"));
   } finally {
-    conn.close();
+    upload.close();
     await svc.end();
   }
 });
@@ -110,14 +108,7 @@ Deno.test("two SIGINTs during a 10,000-item batch join one shutdown: the batch i
   try {
     const pending = postBatch(svc.url, executions(10_000));
     // The body is in once the first chunk is stored: the signals then meet a batch being stored.
-    await eventually(
-      async () => {
-        const [{ count }] = await sql`select count(*)::int as count from executions`;
-        return count > 0;
-      },
-      10_000,
-      5,
-    );
+    await eventually(async () => (await executionCount(sql)) > 0, 10_000, 5);
     // The second signal once the first was taken in, as a terminal's Ctrl-C pair arrives.
     svc.child.kill("SIGINT");
     await eventually(() => svc.count('"Signal received"') === 1, 5000, 5);

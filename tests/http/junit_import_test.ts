@@ -2,15 +2,7 @@
 // refused XML and the batch limits.
 import assert from "node:assert/strict";
 import { importExamples } from "../../src/http/import_schemas.ts";
-import { pendingEvents, sqlFor, startTestService } from "../_helpers.ts";
-
-function postReport(url: string, xml: string, query = "", type = "application/xml") {
-  return fetch(`${url}/v1/imports/junit${query}`, {
-    method: "POST",
-    headers: { "content-type": type },
-    body: xml,
-  });
-}
+import { pendingEvents, postReport, sqlFor, startTestService } from "../_helpers.ts";
 
 async function expectError(response: Response, status: number, code: string, message: RegExp) {
   assert.equal(response.status, status);

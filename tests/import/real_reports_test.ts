@@ -1,7 +1,7 @@
 // Reports written during the test run by real runners (deno test, pytest, Maven Surefire) are
 // imported through POST /v1/imports/junit and the submit CLI, then imported again: all duplicates.
 import assert from "node:assert/strict";
-import { sqlFor, startTestService } from "../_helpers.ts";
+import { postReport, sqlFor, startTestService, summaryOf } from "../_helpers.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const FIXTURES = `${REPO}tests/fixtures/junit`;
@@ -32,24 +32,7 @@ async function pytestPython(): Promise<string> {
   throw new Error("No python3 with pytest: install Debian's python3-pytest (scripts/test.sh does)");
 }
 
-function postReport(url: string, xml: string, query = "") {
-  return fetch(`${url}/v1/imports/junit${query}`, {
-    method: "POST",
-    headers: { "content-type": "application/xml" },
-    body: xml,
-  });
-}
-
 type Verdict = { testCaseKey: string; status: string };
-
-/** The printed summary's numbers, by label. */
-function summaryOf(stdout: string): Record<string, number> {
-  const numbers: Record<string, number> = {};
-  for (const [, label, value] of stdout.matchAll(/^\s*([A-Za-z_]+)\s+([\d,]+)$/gm)) {
-    numbers[label] = Number(value.replaceAll(",", ""));
-  }
-  return numbers;
-}
 
 Deno.test("a report of deno test --reporter=junit imports once: posted again, all 7 testcases are duplicates", async () => {
   const dir = await Deno.makeTempDir();

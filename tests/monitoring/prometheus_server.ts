@@ -1,4 +1,5 @@
 // A real Prometheus server for the monitoring tests: its own port, config and data dir, stopped after.
+import { freePort } from "../_helpers.ts";
 
 /** The Prometheus binary (Debian's package puts it on the PATH; scripts/prometheus.sh installs it). */
 export const PROMETHEUS_BIN = "prometheus";
@@ -44,13 +45,6 @@ export async function promtool(...args: string[]): Promise<{ code: number; outpu
     .output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: result.code, output: decode(result.stdout) + decode(result.stderr) };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Starts Prometheus scraping one target; resolves once it answers /-/ready. */

@@ -5,6 +5,7 @@ import {
   dropSchema,
   eventually,
   execution,
+  executionCount,
   executions,
   postBatch,
   spawnService,
@@ -248,14 +249,7 @@ Deno.test("SIGTERM during a large batch still completes its response and leaves 
     // SIGTERM once the first chunk is stored, so it meets a batch being stored. (A fixed 100 ms
     // sometimes met the upload itself on a busy machine: that upload is now answered 503
     // UPLOAD_INTERRUPTED, see tests/hardening/shutdown_test.ts.)
-    await eventually(
-      async () => {
-        const [{ count }] = await sql`select count(*)::int as count from executions`;
-        return count > 0;
-      },
-      10_000,
-      5,
-    );
+    await eventually(async () => (await executionCount(sql)) > 0, 10_000, 5);
     const stopped = service.stop("SIGTERM");
     const response = await pending;
     assert.equal(response.status, 200);

@@ -11,6 +11,7 @@ import {
   execution,
   executions,
   KAFKA_BROKERS,
+  outboxCounts,
   pendingEvents,
   postBatch,
   sqlFor,
@@ -104,10 +105,7 @@ Deno.test("a send that keeps failing is retried exactly as configured, then kept
     assert.equal((await postBatch(url, items, auth)).status, 200);
     const sql = sqlFor(config.DB_SCHEMA);
     try {
-      await eventually(async () => {
-        const [{ count }] = await sql`select count(*)::int as count from dead_letters`;
-        return count === 1;
-      }, 20_000);
+      await eventually(async () => (await outboxCounts(sql)).deadLetters === 1, 20_000);
     } finally {
       await sql.end();
     }

@@ -2,7 +2,7 @@
 // missing piece gets one line saying what to do, and PostgreSQL is checked before any Kafka work.
 import assert from "node:assert/strict";
 import { postgresAdvice } from "../../scripts/check_services.ts";
-import { DATABASE_URL, uniqueName } from "../_helpers.ts";
+import { DATABASE_URL, freePort, uniqueName } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const server = new URL(DATABASE_URL);
@@ -55,9 +55,7 @@ Deno.test("the PostgreSQL check says what to do for each way the database can be
   });
 
   await t.step("no server at the address says to start one, not to create a database", async () => {
-    const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = closed.addr as Deno.NetAddr;
-    closed.close();
+    const port = freePort();
     const { code, output } = await checkPostgres(`postgres://postgres@127.0.0.1:${port}/test`);
     assert.equal(code, 1);
     assert.match(
