@@ -13,13 +13,13 @@ export interface PaceGateDeps {
   max(): number;
   /** Longest wait of one batch, in milliseconds; then it is stored anyway. */
   maxWaitMs(): number;
-  /** Milliseconds between looks at the backlog while waiting. @default 10 */
-  stepMs?: number;
 }
+
+/** Milliseconds between looks at the backlog while waiting. */
+const STEP_MS = 10;
 
 /** Creates the gate; `wait()` resolves with the milliseconds it held the batch back. */
 export function createPaceGate(deps: PaceGateDeps) {
-  const stepMs = deps.stepMs ?? 10;
   const open = () => {
     const max = deps.max();
     return max <= 0 || !deps.kafkaUp() || deps.backlog() < max;
@@ -30,7 +30,7 @@ export function createPaceGate(deps: PaceGateDeps) {
       const began = performance.now();
       const until = began + deps.maxWaitMs();
       while (!open() && performance.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, stepMs));
+        await new Promise((resolve) => setTimeout(resolve, STEP_MS));
       }
       return performance.now() - began;
     },

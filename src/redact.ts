@@ -1,7 +1,7 @@
 // Credentials out of every message: the password of a URL, or of a password=… pair, is masked.
 
 /** What a masked password reads as. */
-export const MASK = "***";
+const MASK = "***";
 
 // The user information of a URL runs to the last "@" before the path, query or fragment (as
 // postgres.js reads it), so a password holding an unencoded "@" is masked whole.

@@ -1,7 +1,7 @@
 // The one postgres.js pool, behind a limiter that bounds waiting and maps failures to StorageError.
 import postgres, { type Sql } from "postgres";
 import { createLimiter, type Limiter } from "../limiter.ts";
-import { redactSecrets } from "../redact.ts";
+import { redactSecrets, safeMessage } from "../redact.ts";
 import { toStorageError } from "./pg_errors.ts";
 import { parseTimestamp, serializeTimestamp } from "./timestamp.ts";
 
@@ -88,12 +88,14 @@ export function createDb(options: DbOptions): Db {
     });
   } catch (error) {
     // postgres.js quotes the whole URL, password included, when it cannot parse it.
-    throw new Error(`Cannot use DATABASE_URL: ${redactSecrets((error as Error).message)}`);
+    throw new Error(`Cannot use DATABASE_URL: ${safeMessage(error)}`);
   }
   const target = describeTarget(options.url);
+  // Time for a new session: the connect timeout plus a second for the start-up (ping's deadline).
+  const connectDeadlineMs = connectTimeoutSeconds * 1000 + 1000;
   // postgres.js can wait forever on a server that accepts a connection and then drops it during
   // start-up (seen with a dying proxy); past this deadline the caller gets "unavailable" instead.
-  const deadlineMs = (options.statementTimeoutMs ?? 30_000) + connectTimeoutSeconds * 1000 + 1000;
+  const deadlineMs = (options.statementTimeoutMs ?? 30_000) + connectDeadlineMs;
   const limiter = createLimiter({
     concurrency: poolMax,
     queueMax: options.queueMax ?? 1000,
@@ -112,15 +114,14 @@ export function createDb(options: DbOptions): Db {
       }
     },
     async ping() {
-      const ms = connectTimeoutSeconds * 1000 + 1000;
       try {
-        await withDeadline(sql`select 1`, ms);
+        await withDeadline(sql`select 1`, connectDeadlineMs);
       } catch (error) {
         // Stop the reconnect loop a server that hangs up during start-up keeps going.
         await sql.end({ timeout: 0 }).catch(() => {});
         const why = error instanceof DeadlineError
-          ? `no session within ${ms} ms (the server accepts connections but does not complete the start-up)`
-          : redactSecrets((error as Error).message);
+          ? `no session within ${connectDeadlineMs} ms (the server accepts connections but does not complete the start-up)`
+          : safeMessage(error);
         throw new Error(`Cannot connect to PostgreSQL at ${target}: ${why}`, { cause: error });
       }
     },
@@ -129,7 +130,7 @@ export function createDb(options: DbOptions): Db {
 }
 
 /** `host:port, database "db" as user "u"` from a database URL, for messages; never the password. */
-export function describeTarget(url: string): string {
+function describeTarget(url: string): string {
   try {
     const parsed = new URL(url);
     const port = parsed.port || "5432";

@@ -51,16 +51,3 @@ export async function migrate(
     return applied;
   });
 }
-
-/** The versions of the migration files not yet applied (empty when the schema is current). */
-export async function pendingMigrations(sql: Sql, schema: string, migrations?: Migration[]) {
-  const files = migrations ?? await readMigrations();
-  const [{ exists }] = await sql`select to_regclass(${
-    schema + ".schema_migrations"
-  }) is not null as exists`;
-  if (!exists) return files.map((file) => file.version);
-  const done = new Set(
-    (await sql`select version from ${sql(schema)}.schema_migrations`).map((row) => row.version),
-  );
-  return files.filter((file) => !done.has(file.version)).map((file) => file.version);
-}

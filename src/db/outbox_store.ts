@@ -3,7 +3,7 @@ import type { ClaimedChunk, DeadLetterInput, OutboxPort } from "../domain/ports.
 import type { StoredExecution } from "../domain/execution.ts";
 import type { Db } from "./client.ts";
 import { EXECUTION_SELECT, rowToExecution } from "./execution_columns.ts";
-import type { TransactionSql } from "postgres";
+import type { ISql, TransactionSql } from "postgres";
 
 /** One dead letter, as an operator sees it (no payload: that is in GET /v1/executions/{id}). */
 export interface DeadLetter {
@@ -44,6 +44,18 @@ export function createOutboxStore(db: Db) {
       left join executions e on e.id = u.id
       on conflict (execution_id) do update set attempts = excluded.attempts,
         last_error = excluded.last_error, failed_at = now()`;
+  }
+
+  /** Forgets chunks; on the pool or a transaction, as settle runs it. */
+  async function deleteChunks(sql: ISql, ids: readonly string[]) {
+    await sql`delete from outbox_chunks where id = any(${ids}::int8[])`;
+  }
+
+  /** Makes whole chunks due after `delayMs`; on the pool or a transaction, as release runs it. */
+  async function releaseWhole(sql: ISql, ids: readonly string[], delayMs: number) {
+    await sql`
+      update outbox_chunks set available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
+      where id = any(${ids}::int8[])`;
   }
 
   const port: OutboxPort = {
@@ -97,12 +109,12 @@ export function createOutboxStore(db: Db) {
       const letters = chunks.flatMap((chunk) => chunk.deadLetters);
       return db.run(async (sql) => {
         if (letters.length === 0) {
-          await sql`delete from outbox_chunks where id = any(${ids}::int8[])`;
+          await deleteChunks(sql, ids);
           return;
         }
         await sql.begin(async (tx) => {
           await insertDeadLetters(tx, letters);
-          await tx`delete from outbox_chunks where id = any(${ids}::int8[])`;
+          await deleteChunks(tx, ids);
         });
       });
     },
@@ -113,9 +125,7 @@ export function createOutboxStore(db: Db) {
       const partial = chunks.filter((chunk) => !chunk.whole);
       return db.run(async (sql) => {
         if (partial.length === 0) {
-          await sql`
-            update outbox_chunks set available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
-            where id = any(${whole}::int8[])`;
+          await releaseWhole(sql, whole, delayMs);
           return;
         }
         // Part of these chunks was acknowledged or set aside: the rows keep only what is pending.
@@ -131,11 +141,7 @@ export function createOutboxStore(db: Db) {
                 where id = ${chunk.id}::int8`;
             }
           }
-          if (whole.length > 0) {
-            await tx`
-              update outbox_chunks set available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
-              where id = any(${whole}::int8[])`;
-          }
+          if (whole.length > 0) await releaseWhole(tx, whole, delayMs);
         });
       });
     },

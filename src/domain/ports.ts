@@ -1,6 +1,7 @@
 // The ports the core talks through; adapters in db/ and publish/ implement them.
 import type { ItemErrorCode } from "./errors.ts";
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
+import type { ValidationDetail } from "./validate.ts";
 
 /** Counts of one batch. */
 export interface BatchCounts {
@@ -18,7 +19,7 @@ export interface BatchFailure {
   id: string | null;
   code: ItemErrorCode;
   message: string;
-  details?: Array<{ path: string; message: string }>;
+  details?: ValidationDetail[];
 }
 
 /** A finished batch as the ingestor records it for `GET /v1/batches/{batchId}`. */

@@ -55,8 +55,6 @@ export interface PublisherDeps {
   observer?: PublishObserver;
   /** Milliseconds since the epoch. */
   now?: () => number;
-  /** Random numbers for the retry jitter. */
-  random?: () => number;
   /** Called when chunks leave the channel for good, so the relay can fill the room. */
   onRoom?: () => void;
 }
@@ -125,7 +123,7 @@ export function createPublisher(deps: PublisherDeps) {
   function policy(): Resilience {
     const wantedSettings = deps.settings().resilience;
     if (resilience && sameResilience(resilience.settings, wantedSettings)) return resilience;
-    const next = createResilience(wantedSettings, deps.random);
+    const next = createResilience(wantedSettings);
     next.retry.onRetry((event) => {
       deps.observer?.retried(1);
       logger.warn({

@@ -11,7 +11,12 @@ import type {
   PublishObserver,
 } from "../domain/ports.ts";
 import { createChannel } from "./channel.ts";
-import { createPublisher, type HeldChunk, type PublisherSettings } from "./publisher.ts";
+import {
+  createPublisher,
+  errorClass,
+  type HeldChunk,
+  type PublisherSettings,
+} from "./publisher.ts";
 import { createRelay, type RelaySettings } from "./relay.ts";
 
 /** Everything publishing reads; a reload replaces it as a whole. */
@@ -130,7 +135,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
       const release = { id: chunk.id, pendingIds: [], deadLetters: [], whole: true };
       deps.outbox.release([release], 0).catch((error) =>
         deps.logger.warn(
-          { errorClass: (error as Error)?.name ?? "Error" },
+          { errorClass: errorClass(error) },
           "Cannot hand a chunk the channel had no room for back to the outbox; its lease ends by itself",
         )
       );

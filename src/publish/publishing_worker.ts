@@ -23,11 +23,6 @@ export interface PublishingWorkerOptions {
   reportEveryMs?: number;
   /** Milliseconds without a report after which the worker counts as stuck and is replaced. @default 15000 */
   silenceMs?: number;
-  /**
-   * Milliseconds of a stop's deadline kept back from the worker's own, for handing chunks back
-   * and closing its clients. @default a quarter of the deadline, at most 2000
-   */
-  stopReserveMs?: number;
   /** The worker script (tests swap in one that misbehaves). @default ./publishing_worker_entry.ts */
   workerUrl?: URL;
 }
@@ -140,7 +135,7 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       // The worker gets the deadline less a reserve for handing chunks back and closing its
       // clients; at the deadline itself it is terminated, whatever it is doing (what it held then
       // comes due again when its lease ends).
-      const reserve = options.stopReserveMs ?? Math.min(2000, Math.floor(deadlineMs / 4));
+      const reserve = Math.min(2000, Math.floor(deadlineMs / 4));
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         onStopped = resolve;

@@ -2,7 +2,6 @@
 import {
   circuitBreaker,
   CircuitBreakerPolicy,
-  CircuitState,
   ConsecutiveBreaker,
   handleWhen,
   type IPolicy,
@@ -41,36 +40,23 @@ export function isOutage(error: unknown): boolean {
   return error instanceof PublishError && error.kind === "unavailable";
 }
 
-/** True when the breaker refused the call without trying it. */
-export function isBreakerOpen(error: unknown): boolean {
-  return isBrokenCircuitError(error);
-}
-
 /**
  * Builds the policy. Only outages count towards opening the breaker: an event the broker refuses
  * says nothing about the broker. Retries skip what cannot change by waiting: an open breaker
  * (its own pause rules) and a closed producer (shutdown).
  */
-export function createResilience(
-  settings: ResilienceSettings,
-  random: () => number = Math.random,
-): Resilience {
+export function createResilience(settings: ResilienceSettings): Resilience {
   const breaker = circuitBreaker(handleWhen(isOutage), {
     halfOpenAfter: settings.breaker.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(settings.breaker.threshold),
   });
   const retry = createRetryPolicy(
     settings.retry,
-    random,
+    Math.random,
     (error: unknown) =>
       !isBrokenCircuitError(error) && !(error instanceof PublishError && error.kind === "closed"),
   );
   return { policy: wrap(retry, breaker), retry, breaker, settings };
-}
-
-/** What the breaker says of Kafka: closed is up, anything else (open, probing) is down. */
-export function breakerUp(breaker: CircuitBreakerPolicy): boolean {
-  return breaker.state === CircuitState.Closed;
 }
 
 /** Two settings are the same policy (so a reload that changes neither keeps the breaker's state). */
