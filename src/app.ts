@@ -51,16 +51,21 @@ export function createApp(deps: AppDeps) {
   app.use("/v1/*", requireKey(deps.keys, "user"));
   app.use("/admin/*", requireKey(deps.keys, "admin"));
 
-  app.route("/v1", createExecutionRoutes({ ...deps.executions, metrics, logger }));
-  app.route("/v1", createImportRoutes({ ...deps.executions, metrics, logger }));
+  const executions = { ...deps.executions, metrics, logger };
+  app.route("/v1", createExecutionRoutes(executions));
+  app.route("/v1", createImportRoutes(executions));
   app.route("/admin", createAdminRoutes(deps.admin));
   app.route("/", createOpsRoutes({ ...deps.ops, registry: metrics.registry }));
   app.route("/", createOpenApiRoutes());
   if (deps.console) {
-    const batch = { ...deps.executions, metrics, logger };
     app.route(
       "/console",
-      createConsoleRoutes({ ...deps.console, keys: deps.keys, batch, batches: batch.batches }),
+      createConsoleRoutes({
+        ...deps.console,
+        keys: deps.keys,
+        batch: executions,
+        batches: executions.batches,
+      }),
     );
   }
 

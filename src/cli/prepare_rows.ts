@@ -1,5 +1,5 @@
 // Readies one input file's rows for sending: the command line's stamps, then deterministic ids.
-import { createIdAssigner } from "../domain/execution_id.ts";
+import { createIdAssigner, withDerivedId } from "../domain/execution_id.ts";
 import type { Stamps } from "./args.ts";
 import type { InputItem } from "./read_executions.ts";
 
@@ -26,8 +26,6 @@ export function prepareRows(
       // A row whose attributes are not an object keeps them, for the server to refuse.
       row.attributes = own === undefined || base === own ? { ...base, ...stamps.attributes } : own;
     }
-    if (row.id !== undefined) return { ...item, source, value: row };
-    const id = idOf(row);
-    return { ...item, source, value: id === undefined ? row : { id, ...row } };
+    return { ...item, source, value: withDerivedId(row, idOf) };
   });
 }

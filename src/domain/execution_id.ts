@@ -49,12 +49,15 @@ export function createIdAssigner(): (fields: IdentifyingFields) => string | unde
   };
 }
 
-/** Gives every row without an `id` its deterministic one, counting repeats across `rows` in order. */
-export function withDerivedIds<Row extends Record<string, unknown>>(rows: readonly Row[]): Row[] {
-  const assign = createIdAssigner();
-  return rows.map((row) => {
-    if (row.id !== undefined) return row;
-    const id = assign(row);
-    return id === undefined ? row : { id, ...row };
-  });
+/**
+ * The row with its deterministic id (first, as in the public JSON) from `assign`; a row that has an
+ * id keeps it, and one that cannot be named stays as it is, for validation to refuse.
+ */
+export function withDerivedId<Row extends Record<string, unknown>>(
+  row: Row,
+  assign: ReturnType<typeof createIdAssigner>,
+): Row {
+  if (row.id !== undefined) return row;
+  const id = assign(row);
+  return id === undefined ? row : { id, ...row };
 }

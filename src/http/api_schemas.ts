@@ -141,7 +141,7 @@ export const BatchSchema = z.strictObject({
 
 /** One failed item of a batch, as kept with the batch (never its payload). */
 export const BatchFailureSchema = z.strictObject({
-  index: z.int().min(0).describe("Position of the item in the request."),
+  index: ItemVerdictSchema.shape.index,
   id: ItemVerdictSchema.shape.id,
   code: ItemErrorSchema.shape.code,
   message: z.string(),
@@ -270,6 +270,18 @@ const INVALID_ITEM_ERROR: z.input<typeof ItemErrorSchema> = {
   ],
 };
 
+// One batch as both GET /v1/batches/{batchId} and GET /v1/batches show it.
+const BATCH: z.input<typeof BatchSchema> = {
+  batchId: BATCH_ID,
+  total: 2,
+  created: 1,
+  duplicates: 0,
+  failed: 1,
+  receivedAt: "2026-11-28T09:15:03.100Z",
+  completedAt: "2026-11-28T09:15:03.120Z",
+  events: { published: 1, pending: 0, failed: 0 },
+};
+
 /** Examples for the document, typed by their schemas (and checked against them by a test). */
 export const examples = {
   batchRequest: {
@@ -377,29 +389,10 @@ export const examples = {
     createdAt: "2026-11-28T09:15:03.104Z",
   },
   batchView: {
-    batchId: BATCH_ID,
-    total: 2,
-    created: 1,
-    duplicates: 0,
-    failed: 1,
-    receivedAt: "2026-11-28T09:15:03.100Z",
-    completedAt: "2026-11-28T09:15:03.120Z",
-    events: { published: 1, pending: 0, failed: 0 },
+    ...BATCH,
     failures: { items: [{ index: 1, id: null, ...INVALID_ITEM_ERROR }], nextAfter: null },
   },
-  batchList: {
-    batches: [{
-      batchId: BATCH_ID,
-      total: 2,
-      created: 1,
-      duplicates: 0,
-      failed: 1,
-      receivedAt: "2026-11-28T09:15:03.100Z",
-      completedAt: "2026-11-28T09:15:03.120Z",
-      events: { published: 1, pending: 0, failed: 0 },
-    }],
-    nextBefore: null,
-  },
+  batchList: { batches: [BATCH], nextBefore: null },
   deadLetters: {
     deadLetters: [{
       executionId: EXECUTION_ID,

@@ -36,6 +36,11 @@ export function mayRead(caller: Caller, batch: { uploadedBy: string | null }): b
   return caller.role === "admin" || batch.uploadedBy === null || batch.uploadedBy === caller.keyId;
 }
 
+/** Whose batches a caller's listings show, as mayRead decides: undefined for all (an admin). */
+export function listedUploader(caller: Caller): string | undefined {
+  return caller.role === "admin" ? undefined : caller.keyId ?? undefined;
+}
+
 /** The configured keys, hashed once so each comparison is over equal-length digests. */
 export interface KeyRing {
   enabled: boolean;

@@ -52,7 +52,7 @@ export async function ingestBatch(
     await deps.pace?.wait();
     answer = await deps.batchLimiter.run(async () => {
       const began = performance.now();
-      const result = await deps.ingest(items, { uploadedBy: c.get("caller")?.keyId ?? null });
+      const result = await deps.ingest(items, { uploadedBy: c.get("caller").keyId });
       return { result, seconds: (performance.now() - began) / 1000 };
     });
   } catch (error) {

@@ -27,12 +27,17 @@ export interface BodyReaderDeps {
 }
 
 /** A body read and parsed; `bytes` stay taken from the budget until the caller gives them back. */
-export interface ReadBatch {
+interface ReadBatch {
   items: unknown[];
   bytes: number;
 }
 
 const NDJSON_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl"]);
+
+/** The request's media type: its Content-Type without parameters, lower-case ("" when absent). */
+export function mediaType(c: Context): string {
+  return (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+}
 
 /** Reads and parses the body into raw items (NDJSON lines that are not JSON become UnparseableItem). */
 export async function readBatch(
@@ -40,7 +45,7 @@ export async function readBatch(
   limits: BatchLimits,
   deps: BodyReaderDeps,
 ): Promise<ReadBatch> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const type = mediaType(c);
   const ndjson = NDJSON_TYPES.has(type);
   if (!ndjson && type !== "application/json") {
     throw new ApiError(

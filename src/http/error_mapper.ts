@@ -14,14 +14,14 @@ declare module "hono" {
 }
 
 /** Seconds a client is asked to wait before it retries, for the codes worth a retry. */
-export const RETRY_AFTER_SECONDS: Readonly<Partial<Record<ApiErrorCode, number>>> = {
+const RETRY_AFTER_SECONDS: Readonly<Partial<Record<ApiErrorCode, number>>> = {
   SERVICE_SATURATED: 2,
   UPLOAD_INTERRUPTED: 2,
   STORAGE_UNAVAILABLE: 5,
 };
 
 /** What an error is answered with. */
-export interface ErrorResponse {
+interface ErrorResponse {
   status: ErrorStatus;
   code: ApiErrorCode;
   message: string;
@@ -76,7 +76,7 @@ export function describeError(error: Error): ErrorResponse {
 }
 
 /** Builds the envelope for the current request, and notes its code on the context. */
-export function errorBody(c: Context, code: ApiErrorCode, message: string): ErrorEnvelope {
+function errorBody(c: Context, code: ApiErrorCode, message: string): ErrorEnvelope {
   c.set("errorCode", code);
   return { error: { code, message, requestId: c.get("requestId") ?? "" } };
 }

@@ -25,7 +25,7 @@ export type ApiErrorCode = typeof ApiErrorCode[keyof typeof ApiErrorCode];
 export type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 413 | 415 | 422 | 500 | 503;
 
 /** What an ApiError may carry besides its status, code and message. */
-export interface ApiErrorOptions {
+interface ApiErrorOptions {
   cause?: unknown;
   /** Headers of the response (a 401's WWW-Authenticate); Retry-After is the mapper's to set. */
   headers?: Record<string, string>;

@@ -4,10 +4,11 @@ import type { z } from "zod";
 import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
 import type { BatchReader, OwnedBatch } from "../domain/ports.ts";
 import { BatchListQuerySchema, BatchQuerySchema } from "./api_schemas.ts";
-import { mayRead, OPEN_CALLER } from "./auth.ts";
+import { listedUploader, mayRead } from "./auth.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
 import { readBatch } from "./batch_body.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
+import { parseQuery, UUID_PATTERN } from "./query_params.ts";
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps extends BatchAnswerDeps {
@@ -21,23 +22,11 @@ export function batchView({ uploadedBy: _, ...batch }: OwnedBatch) {
 }
 
 function readQuery<T extends z.ZodType>(c: Context, schema: T): z.infer<T> {
-  const parsed = schema.safeParse(c.req.query());
-  if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues;
-  const name = issue.code === "unrecognized_keys" ? issue.keys[0] : String(issue.path[0]);
-  throw new ApiError(
-    400,
-    ApiErrorCode.INVALID_PARAMETER,
-    `Cannot use the query parameter "${name.slice(0, 64)}": ${
-      issue.code === "unrecognized_keys" ? "it is not known here" : issue.message
-    }`,
-  );
+  return parseQuery(schema, c.req.query(), "it is not known here");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function requireUuid(value: string, what: string) {
-  if (!UUID.test(value)) {
+  if (!UUID_PATTERN.test(value)) {
     throw new ApiError(
       400,
       ApiErrorCode.INVALID_PARAMETER,
@@ -73,11 +62,11 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
 
   app.get("/batches", async (c) => {
     const query = readQuery(c, BatchListQuerySchema);
-    const caller = c.get("caller") ?? OPEN_CALLER;
+    const caller = c.get("caller");
     const page = await deps.batches.listBatches({
       limit: query.limit,
       before: query.before?.toLowerCase(),
-      uploadedBy: caller.role === "admin" ? undefined : caller.keyId ?? undefined,
+      uploadedBy: listedUploader(caller),
     });
     return c.json({ batches: page.batches.map(batchView), nextBefore: page.nextBefore });
   });
@@ -87,7 +76,7 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
     const query = readQuery(c, BatchQuerySchema);
     const batch = await deps.batches.getBatch(id);
     // Another key's batch is answered as if it did not exist: its id says nothing.
-    if (!batch || !mayRead(c.get("caller") ?? OPEN_CALLER, batch)) {
+    if (!batch || !mayRead(c.get("caller"), batch)) {
       throw new ApiError(404, ApiErrorCode.NOT_FOUND, `Cannot find batch "${id}"`);
     }
     const failures = await deps.batches.listFailures(id, query);

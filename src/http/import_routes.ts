@@ -2,13 +2,14 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ExecutionInputSchema } from "../domain/execution.ts";
-import { createIdAssigner } from "../domain/execution_id.ts";
+import { createIdAssigner, withDerivedId } from "../domain/execution_id.ts";
 import type { BatchResult, ItemVerdict } from "../domain/ingest.ts";
 import { UnparseableItem } from "../domain/ingest.ts";
-import type { JunitOptions } from "../domain/junit.ts";
+import type { JunitCase, JunitOptions } from "../domain/junit.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
-import { type BatchLimits, readText } from "./batch_body.ts";
+import { type BatchLimits, mediaType, readText } from "./batch_body.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
+import { parseQuery } from "./query_params.ts";
 
 /** The query parameters of POST /v1/imports/junit. */
 export const JunitImportQuerySchema = z.strictObject({
@@ -44,22 +45,15 @@ function readQuery(c: Context): JunitOptions {
     }
     raw[name] = values[0];
   }
-  const parsed = JunitImportQuerySchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const [issue] = parsed.error.issues;
-  const name = issue.code === "unrecognized_keys" ? issue.keys[0] : String(issue.path[0]);
-  const reason = issue.code === "unrecognized_keys"
-    ? "it is not one of cycleKey, environment, startedAt"
-    : issue.message;
-  throw new ApiError(
-    400,
-    ApiErrorCode.INVALID_PARAMETER,
-    `Cannot use the query parameter "${name.slice(0, 64)}": ${reason}`,
+  return parseQuery(
+    JunitImportQuerySchema,
+    raw,
+    "it is not one of cycleKey, environment, startedAt",
   );
 }
 
 function requireXml(c: Context) {
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const type = mediaType(c);
   if (!XML_TYPES.has(type)) {
     throw new ApiError(
       415,
@@ -68,6 +62,23 @@ function requireXml(c: Context) {
         type || "(no content type)"
       }": send application/xml or text/xml`,
     );
+  }
+}
+
+/** The report's testcases; a report that cannot be read is an ApiError (413 for too many). */
+async function parseReport(text: string, options: JunitOptions): Promise<JunitCase[]> {
+  // The XML parser is loaded by the first import, not at start-up: most instances never see one.
+  const [{ junitToExecutions }, { ReportError }] = await Promise.all([
+    import("../domain/junit.ts"),
+    import("../domain/junit_xml.ts"),
+  ]);
+  try {
+    return junitToExecutions(text, options).cases;
+  } catch (error) {
+    if (!(error instanceof ReportError)) throw error;
+    throw error.kind === "too_many"
+      ? new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message)
+      : new ApiError(400, ApiErrorCode.INVALID_BODY, error.message);
   }
 }
 
@@ -81,28 +92,20 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
     let keys: string[] = [];
     const read = async (limits: BatchLimits) => {
       const { text, bytes } = await readText(c, limits, { ...deps.bodies, logger: deps.logger });
-      // The XML parser is loaded by the first import, not at start-up: most instances never see one.
-      const [{ junitToExecutions }, { ReportError }] = await Promise.all([
-        import("../domain/junit.ts"),
-        import("../domain/junit_xml.ts"),
-      ]);
       let cases;
       try {
-        cases = junitToExecutions(text, { ...options, maxItems: limits.maxItems }).cases;
+        cases = await parseReport(text, { ...options, maxItems: limits.maxItems });
       } catch (error) {
+        // Loading the parser may fail too: the bytes go back whatever went wrong.
         deps.bodies.budget.give(bytes);
-        if (!(error instanceof ReportError)) throw error;
-        throw error.kind === "too_many"
-          ? new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message)
-          : new ApiError(400, ApiErrorCode.INVALID_BODY, error.message);
+        throw error;
       }
       keys = cases.map((item) => item.testCaseKey);
       // Ids follow from what the report says, so posting it again stores nothing twice.
       const idOf = createIdAssigner();
       const items = cases.map(({ execution, problem }) => {
         if (problem) return new UnparseableItem(problem.message, problem.path);
-        const id = idOf(execution!);
-        return id === undefined ? execution : { id, ...execution };
+        return withDerivedId(execution!, idOf);
       });
       return { items, bytes };
     };

@@ -104,7 +104,8 @@ function errorResponse(
 
 const shared = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const USER_ERRORS = { 401: shared("Unauthorized"), 500: shared("InternalError") };
-const ADMIN_ERRORS = { ...USER_ERRORS, 403: shared("Forbidden"), 503: shared("ReadUnavailable") };
+const READ_ERRORS = { ...USER_ERRORS, 503: shared("ReadUnavailable") };
+const ADMIN_ERRORS = { ...READ_ERRORS, 403: shared("Forbidden") };
 
 function uuidPath(name: string, what: string) {
   return {
@@ -116,8 +117,8 @@ function uuidPath(name: string, what: string) {
   };
 }
 
-function invalidParameter(what: string) {
-  return errorResponse(`The ${what} id is not a UUID.`, {
+function invalidParameter(what: string, description = `The ${what} id is not a UUID.`) {
+  return errorResponse(description, {
     notUuid: ["INVALID_PARAMETER", `Cannot look up ${what} "abc": not a UUID`],
   });
 }
@@ -355,8 +356,7 @@ export function createOpenApiDocument() {
             404: errorResponse("No execution has this id.", {
               notFound: ["NOT_FOUND", `Cannot find execution "${ex.storedExecution.id}"`],
             }),
-            ...USER_ERRORS,
-            503: shared("ReadUnavailable"),
+            ...READ_ERRORS,
           },
         },
       },
@@ -381,8 +381,7 @@ export function createOpenApiDocument() {
                 'Cannot use the query parameter "limit": Too big: expected number to be <=100',
               ],
             }),
-            ...USER_ERRORS,
-            503: shared("ReadUnavailable"),
+            ...READ_ERRORS,
           },
         },
       },
@@ -400,17 +399,17 @@ export function createOpenApiDocument() {
           parameters: [uuidPath("batchId", "batch"), ...queryParameters(api.BatchQuerySchema)],
           responses: {
             200: jsonResponse("The batch.", "BatchView", { batch: ["A batch", ex.batchView] }),
-            400: errorResponse("The batch id is not a UUID, or a query parameter is malformed.", {
-              notUuid: ["INVALID_PARAMETER", `Cannot look up batch "abc": not a UUID`],
-            }),
+            400: invalidParameter(
+              "batch",
+              "The batch id is not a UUID, or a query parameter is malformed.",
+            ),
             404: errorResponse(
               "No batch has this id (or it stored nothing, or another key sent it).",
               {
                 notFound: ["NOT_FOUND", `Cannot find batch "${ex.batchView.batchId}"`],
               },
             ),
-            ...USER_ERRORS,
-            503: shared("ReadUnavailable"),
+            ...READ_ERRORS,
           },
         },
       },

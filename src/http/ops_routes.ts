@@ -2,12 +2,13 @@
 // often probes come) and the Prometheus scrape.
 import { Hono } from "hono";
 import type { Registry } from "prom-client";
+import type { KafkaState } from "../metrics/metrics.ts";
 
 /** What readiness reports on each dependency. */
 export interface ReadinessReport {
   ready: boolean;
   database: { status: "up" | "down"; migrations: "applied" | "pending" | "unknown" };
-  kafka: { status: "up" | "down" | "unknown" | "disabled" };
+  kafka: { status: KafkaState };
   shuttingDown: boolean;
 }
 

@@ -5,7 +5,7 @@ import {
   createIdAssigner,
   EXECUTION_ID_NAMESPACE,
   idName,
-  withDerivedIds,
+  withDerivedId,
 } from "../../src/domain/execution_id.ts";
 
 const fields = {
@@ -52,13 +52,15 @@ Deno.test("repeats of the same fields in one upload get distinct ids, the same o
 });
 
 Deno.test("rows with an id keep it; rows that cannot be identified get none", () => {
-  const rows = withDerivedIds<Record<string, unknown>>([
+  // One assigner across the rows, as the CLI (per file) and the import route (per report) use it.
+  const assign = createIdAssigner();
+  const rows = ([
     { id: "11111111-1111-4111-8111-111111111111", ...fields },
     { ...fields },
     { testCaseKey: "A" },
     { testCaseKey: "A", startedAt: "not a date" },
     { testCaseKey: 42, startedAt: fields.startedAt },
-  ]);
+  ] as Record<string, unknown>[]).map((row) => withDerivedId(row, assign));
   assert.equal(rows[0].id, "11111111-1111-4111-8111-111111111111");
   assert.equal(
     rows[1].id,

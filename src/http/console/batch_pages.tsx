@@ -2,8 +2,9 @@
 // its failed rows, both paged by key.
 import type { Context } from "hono";
 import type { BatchPage, BatchReader, FailurePage, OwnedBatch } from "../../domain/ports.ts";
-import { mayRead } from "../auth.ts";
+import { listedUploader, mayRead } from "../auth.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
+import { UUID_PATTERN } from "../query_params.ts";
 import { count, Facts, Frame, Instant } from "./layout.tsx";
 import type { ConsoleSession } from "./session.ts";
 import { FailureTable } from "./upload_page.tsx";
@@ -123,7 +124,6 @@ function Events(props: { batch: OwnedBatch }) {
 /** Batches listed per page, and failed rows shown per page of a batch. */
 const BATCHES_PER_PAGE = 20;
 const FAILURES_PER_PAGE = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function badParameter(name: string, value: string): ApiError {
   return new ApiError(
@@ -139,11 +139,11 @@ export function createBatchHandlers(deps: { batches: BatchReader; open: boolean 
     async list(c: Context) {
       const session = c.get("session")!;
       const before = c.req.query("before");
-      if (before !== undefined && !UUID.test(before)) throw badParameter("before", before);
+      if (before !== undefined && !UUID_PATTERN.test(before)) throw badParameter("before", before);
       const page = await deps.batches.listBatches({
         limit: BATCHES_PER_PAGE,
         before: before?.toLowerCase(),
-        uploadedBy: session.role === "admin" ? undefined : session.keyId ?? undefined,
+        uploadedBy: listedUploader(session),
       });
       return c.html(<BatchesPage session={session} open={deps.open} page={page} />);
     },
@@ -151,7 +151,7 @@ export function createBatchHandlers(deps: { batches: BatchReader; open: boolean 
     async show(c: Context) {
       const session = c.get("session")!;
       const id = c.req.param("batchId") ?? "";
-      if (!UUID.test(id)) throw badParameter("batch", id);
+      if (!UUID_PATTERN.test(id)) throw badParameter("batch", id);
       const after = c.req.query("after");
       if (after !== undefined && !/^\d{1,9}$/.test(after)) throw badParameter("after", after);
       const batch = await deps.batches.getBatch(id.toLowerCase());

@@ -2,13 +2,14 @@
 // rate, and the dead letters with their reason and buttons to re-queue one or all.
 import type { Context } from "hono";
 import { z } from "zod";
+import type { KafkaState } from "../../metrics/metrics.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
 import { count, CsrfField, Facts, Frame, Instant, Notice } from "./layout.tsx";
 import { checkCsrf, type ConsoleSession, CSRF_FIELD } from "./session.ts";
 
 /** Where publishing stands, as the page shows it. */
 export interface PublishingView {
-  kafka: "up" | "down" | "unknown" | "disabled";
+  kafka: KafkaState;
   pending: number;
   oldestPendingSeconds: number;
   deadLetters: number;
