@@ -2,7 +2,7 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { type FieldKind, RECORD_FIELDS } from "../domain/execution.ts";
 import { ReportError } from "../domain/junit_xml.ts";
-import { readJunitItems } from "./read_junit.ts";
+import { type JunitDating, readJunitItems } from "./read_junit.ts";
 
 /** Input formats the CLI reads. */
 export const INPUT_FORMATS = ["junit", "json", "ndjson", "csv"] as const;
@@ -88,18 +88,10 @@ export async function readExecutionsFile(
     });
   }
   try {
-    if (format === "junit") {
-      return readJunitItems(text, {
-        startedAt: options.startedAt,
-        modifiedAt: modifiedAt ?? undefined,
-      });
-    }
-    if (format === "csv") {
-      const out: { header?: string[] } = {};
-      const items = parseCsvRecords(withoutBom(text), out);
-      return { items, header: out.header };
-    }
-    return { items: parseExecutions(text, format) };
+    return parseExecutions(text, format, {
+      startedAt: options.startedAt,
+      modifiedAt: modifiedAt ?? undefined,
+    });
   } catch (error) {
     // A report with no testcase is an empty input, as an empty CSV is: --allow-empty decides.
     if (error instanceof ReportError && error.kind === "empty") return { items: [] };
@@ -115,12 +107,23 @@ function withoutBom(text: string): string {
   return text.startsWith("\uFEFF") ? text.slice(1) : text;
 }
 
-/** Parses the text of a JSON, NDJSON or CSV input file. */
-export function parseExecutions(text: string, format: Exclude<InputFormat, "junit">): InputItem[] {
+/**
+ * Parses the text of an input file in any format (the CLI's files and the console's uploads alike);
+ * `dating` dates JUnit reports that carry no timestamp. Throws InputError, or ReportError for JUnit.
+ */
+export function parseExecutions(
+  text: string,
+  format: InputFormat,
+  dating: JunitDating = {},
+): ReadInput {
+  // The JUnit reader drops a byte order mark itself.
+  if (format === "junit") return readJunitItems(text, dating);
   const body = withoutBom(text);
-  if (format === "json") return parseJsonDocument(body);
-  if (format === "ndjson") return parseNdjsonLines(body);
-  return parseCsvRecords(body);
+  if (format === "json") return { items: parseJsonDocument(body) };
+  if (format === "ndjson") return { items: parseNdjsonLines(body) };
+  const out: { header?: string[] } = {};
+  const items = parseCsvRecords(body, out);
+  return { items, header: out.header };
 }
 
 /** A JSON array of executions, or an object with an "executions" array. */

@@ -151,7 +151,8 @@ export function inInputTerms(
   });
 }
 
-function failureOf(
+/** A row not stored, with the reason; also how the console's upload lists its failed rows. */
+export function failureOf(
   item: InputItem,
   error: { code: string; message: string; details?: ValidationDetail[] },
 ): Failure {

@@ -34,6 +34,8 @@ export const KEY_PROPERTIES = ["testCaseKey", "test_key"] as const;
 
 const COMMENT_MAX = ExecutionInputSchema.shape.comment.unwrap().maxLength ?? 4000;
 const ATTRIBUTE_TEXT_MAX = 1000;
+// Measures system-out and system-err in UTF-8 bytes; one serves every testcase.
+const encoder = new TextEncoder();
 
 /** A timestamp as JUnit writers give it: RFC 3339, or ISO 8601 without an offset (read as UTC). */
 const TIMESTAMP =
@@ -215,7 +217,7 @@ function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suit
   if (a.line !== undefined && /^\d{1,9}$/.test(a.line.trim())) attributes.line = Number(a.line);
   for (const [tag, key] of [["system-out", "systemOutBytes"], ["system-err", "systemErrBytes"]]) {
     const bytes = children.filter((child) => child.name === tag)
-      .reduce((sum, child) => sum + new TextEncoder().encode(child.text).length, 0);
+      .reduce((sum, child) => sum + encoder.encode(child.text).length, 0);
     if (bytes > 0) attributes[key] = bytes;
   }
   if (Object.keys(attributes).length > 0) execution.attributes = attributes;

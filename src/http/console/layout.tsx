@@ -1,6 +1,7 @@
 // The console's page frame (banner, navigation, sign-out) and the small pieces every page shares.
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { formatCount } from "../../cli/progress.ts";
 import { type ConsoleSession, CSRF_FIELD } from "./session.ts";
 
 /** Where a page sits in the navigation. */
@@ -92,9 +93,9 @@ export function Instant(props: { at: string }) {
   </time>;
 }
 
-/** A whole number with thousands separators. */
+/** A whole number with thousands separators, written as the CLI writes its counts. */
 export function count(n: number): string {
-  return n.toLocaleString("en-US");
+  return formatCount(n);
 }
 
 /** A notice for the user: what happened, or what went wrong. */

@@ -6,12 +6,11 @@ import {
   InputError,
   type InputFormat,
   type InputItem,
-  parseCsvRecords,
   parseExecutions,
+  type ReadInput,
 } from "../../cli/read_executions.ts";
-import { readJunitItems } from "../../cli/read_junit.ts";
 import { failureCsv, failureLines } from "../../cli/report.ts";
-import type { Failure } from "../../cli/submit_batches.ts";
+import { type Failure, failureOf } from "../../cli/submit_batches.ts";
 import { type BatchResult, UnparseableItem } from "../../domain/ingest.ts";
 import { ReportError } from "../../domain/junit_xml.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
@@ -55,16 +54,9 @@ export function readUpload(
   maxItems: number,
 ): ReadUpload {
   const format = detectFormat(name, text, fields.format);
-  let read: { items: InputItem[]; header?: string[] };
+  let read: ReadInput;
   try {
-    if (format === "junit") {
-      read = readJunitItems(text, { startedAt: fields.startedAt });
-    } else {
-      const out: { header?: string[] } = {};
-      const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
-      const items = format === "csv" ? parseCsvRecords(body, out) : parseExecutions(body, format);
-      read = { items, header: out.header };
-    }
+    read = parseExecutions(text, format, { startedAt: fields.startedAt });
   } catch (error) {
     if (!(error instanceof InputError || error instanceof ReportError)) throw error;
     throw new ApiError(400, ApiErrorCode.INVALID_BODY, `Cannot read "${name}": ${error.message}`);
@@ -97,18 +89,10 @@ export function readUpload(
 
 /** The rows that were not stored, each with its verdict's error, in file order. */
 export function failuresOf(upload: ReadUpload, result: BatchResult): Failure[] {
-  return result.items.flatMap((verdict) => {
-    if (!verdict.error) return [];
-    const row = upload.rows[verdict.index];
-    return [{
-      index: verdict.index,
-      line: row.line,
-      value: row.value,
-      code: verdict.error.code,
-      message: verdict.error.message,
-      details: verdict.error.details,
-    }];
-  });
+  // The upload is one batch of every row in file order: a verdict's index is its row's.
+  return result.items.flatMap((verdict) =>
+    verdict.error ? [failureOf(upload.rows[verdict.index], verdict.error)] : []
+  );
 }
 
 /** The failure file: CSV for a CSV upload (its own columns), NDJSON otherwise. */

@@ -1,5 +1,6 @@
 // The upload page: the form (file, format, cycle key, environment, start of undated reports) and,
 // after an upload, its counts, the table of failed rows and the failure file to download.
+import { ExecutionInputSchema } from "../../domain/execution.ts";
 import type { ValidationDetail } from "../../domain/validate.ts";
 import { count, CsrfField, Facts, Frame, Notice } from "./layout.tsx";
 import type { ConsoleSession } from "./session.ts";
@@ -27,6 +28,10 @@ export interface UploadOutcome {
   failures: FailureRow[];
   download?: { fileName: string; href: string };
 }
+
+// The stamps take no more than the API would; read from its schema, so the two cannot drift.
+const CYCLE_KEY_MAX = ExecutionInputSchema.shape.cycleKey.unwrap().maxLength ?? undefined;
+const ENVIRONMENT_MAX = ExecutionInputSchema.shape.environment.unwrap().maxLength ?? undefined;
 
 /** Most failed rows listed on the page; the failure file and the batch page hold the rest. */
 export const SHOWN_FAILURES = 500;
@@ -115,9 +120,21 @@ export function UploadPage(props: {
           <option value="junit">JUnit XML</option>
         </select>
         <label for="cycleKey">Cycle key (optional)</label>
-        <input id="cycleKey" name="cycleKey" type="text" maxlength={255} autocomplete="off" />
+        <input
+          id="cycleKey"
+          name="cycleKey"
+          type="text"
+          maxlength={CYCLE_KEY_MAX}
+          autocomplete="off"
+        />
         <label for="environment">Environment (optional)</label>
-        <input id="environment" name="environment" type="text" maxlength={100} autocomplete="off" />
+        <input
+          id="environment"
+          name="environment"
+          type="text"
+          maxlength={ENVIRONMENT_MAX}
+          autocomplete="off"
+        />
         <label for="startedAt">Report start, for JUnit reports without timestamps (optional)</label>
         <input
           id="startedAt"
