@@ -2,6 +2,7 @@
 // and benchmarks need is not there. Usage: check_services.ts [postgres] [kafka] (both by default).
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
+import { redactSecrets } from "../src/redact.ts";
 
 const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -33,19 +34,15 @@ export function postgresAdvice(databaseUrl: string, error: { code?: string; mess
         : `the server at ${where} refused user "${user}": ${error.message}. Allow it in ` +
           `pg_hba.conf ("host all ${user} 127.0.0.1/32 trust"), then reload PostgreSQL.`;
     default:
-      return `cannot use ${redact(databaseUrl)}: ${error.message}`;
+      return `cannot use ${redactSecrets(databaseUrl)}: ${error.message}`;
   }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
 
 async function checkPostgres(databaseUrl: string): Promise<boolean> {
   const sql = postgres(databaseUrl, { max: 1, connect_timeout: 5, onnotice: () => {} });
   try {
     const [{ version }] = await sql`select current_setting('server_version') as version`;
-    console.error(`PostgreSQL ${version} is reachable at ${redact(databaseUrl)}`);
+    console.error(`PostgreSQL ${version} is reachable at ${redactSecrets(databaseUrl)}`);
     return true;
   } catch (error) {
     console.error(`PostgreSQL: ${postgresAdvice(databaseUrl, error as Error & { code?: string })}`);

@@ -14,26 +14,28 @@ if ! bash scripts/prometheus.sh install >&2; then
   exit 1
 fi
 
+# Installs Debian's package <package> that <purpose> need, quietly: apt-get's output goes to
+# .cache/apt-<tag>.log and only its tail is shown, when the install fails and no test is run.
+install_debian_package() {
+  local package=$1 log=".cache/apt-$2.log" purpose=$3
+  echo "Installing Debian's $package for $purpose..." >&2
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package"; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "FAILED: cannot install $package (see $log); no test was run" >&2
+    exit 1
+  fi
+}
+
 # The JUnit import tests run pytest to write a real report: Debian's python3-pytest where no
 # python3 on PATH has pytest (installed once, quietly; the tests look in both places).
 if ! python3 -m pytest --version >/dev/null 2>&1 && ! /usr/bin/python3 -m pytest --version >/dev/null 2>&1; then
-  echo "Installing Debian's python3-pytest for the JUnit import tests..." >&2
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pytest; } >.cache/apt-pytest.log 2>&1; then
-    tail -n 20 .cache/apt-pytest.log >&2
-    echo "FAILED: cannot install python3-pytest (see .cache/apt-pytest.log); no test was run" >&2
-    exit 1
-  fi
+  install_debian_package python3-pytest pytest "the JUnit import tests"
 fi
 
 # The operator console's browser tests drive Debian's chromium, headless, through playwright-core
 # (installed once, quietly, where missing).
 if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the console's browser tests..." >&2
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >.cache/apt-chromium.log 2>&1; then
-    tail -n 20 .cache/apt-chromium.log >&2
-    echo "FAILED: cannot install chromium (see .cache/apt-chromium.log); no test was run" >&2
-    exit 1
-  fi
+  install_debian_package chromium chromium "the console's browser tests"
 fi
 
 need_kafka

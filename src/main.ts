@@ -12,7 +12,7 @@ import { createIngestor } from "./domain/ingest.ts";
 import type { EventProducer, Logger } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
 import { createByteBudget } from "./http/byte_budget.ts";
-import { bindListener, type Listener, listenUrl } from "./http/listener.ts";
+import { bindListener, type Listener } from "./http/listener.ts";
 import { createLimiter } from "./limiter.ts";
 import { createPaceGate } from "./pace_gate.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
@@ -43,8 +43,6 @@ export interface StartOptions {
   onQuery?: (query: string) => void;
   /** Wraps the Kafka producer (tests inject send failures through it). */
   wrapProducer?: (producer: EventProducer) => EventProducer;
-  /** Serve HTTP. @default true */
-  serve?: boolean;
   /** A port bound beforehand (runMain binds first, so a port in use is reported before any I/O). */
   listener?: Listener;
 }
@@ -170,13 +168,9 @@ export async function startService(config: Config, options: StartOptions = {}) {
     logger,
   });
 
-  const server = options.listener ??
-    (options.serve === false
-      ? undefined
-      : bindListener({ hostname: config.HOST, port: config.PORT }));
-  server?.serve(app.fetch);
-  const port = server ? server.port : 0;
-  const url = server ? server.url : listenUrl(config.HOST, 0);
+  const server = options.listener ?? bindListener({ hostname: config.HOST, port: config.PORT });
+  server.serve(app.fetch);
+  const { port, url } = server;
   logger.info(
     { host: config.HOST, port, url, docs: `${url}/docs`, env: config.APP_ENV },
     `execution-ingest is listening on ${url} (API docs: ${url}/docs)`,
@@ -227,7 +221,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     // 503 UPLOAD_INTERRUPTED) but waits for a client that keeps its connection open: that wait
     // ends at the deadline, and the connection with the process. (Aborting Deno.serve's signal
     // once shutdown() began throws BadResource in Deno 2.9, so it cannot cut them here.)
-    if (server && !await within(server.shutdown(), left())) {
+    if (!await within(server.shutdown(), left())) {
       logger.warn(
         {},
         "Connections still open at the shutdown deadline; they close as the process exits",

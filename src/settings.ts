@@ -46,7 +46,7 @@ export function batchLimits(config: Config): BatchLimits {
 }
 
 /** Publishing's settings under the given tunables. */
-export function publishingSettings(config: Config, t: Tunables): PublishingSettings {
+function publishingSettings(config: Config, t: Tunables): PublishingSettings {
   return {
     channelCapacity: t.PUBLISH_CHANNEL_CAPACITY,
     publisher: {

@@ -1,12 +1,6 @@
 // The gauges read at scrape time (channel, pool, outbox, Kafka, memory) and the static build gauges.
 import { Gauge, type Registry } from "prom-client";
-
-/** Outbox counts, as the outbox store reports them. */
-export interface OutboxStats {
-  pending: number;
-  failed: number;
-  oldestPendingSeconds: number;
-}
+import type { OutboxStats } from "../db/outbox_store.ts";
 
 /** What the publisher last learnt of Kafka; `disabled` when no brokers are configured. */
 export type KafkaState = "up" | "down" | "unknown" | "disabled";

@@ -7,7 +7,7 @@ import { ApiErrorCode } from "../http/errors.ts";
 import { type BuildInfo, type MetricSources, registerGauges } from "./gauges.ts";
 import { createRateMeter } from "./rate_meter.ts";
 
-export type { KafkaState, MetricSources } from "./gauges.ts";
+export type { KafkaState } from "./gauges.ts";
 
 const SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
 // The latency alerts' thresholds (10 s and 20 s for batches, 60 s for the publish lag) are bucket
