@@ -7,6 +7,7 @@ import { expandInputs, type InputFile } from "./inputs.ts";
 import { prepareRows } from "./prepare_rows.ts";
 import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
+import { replaceFile } from "./replace_file.ts";
 import { failureCsv, failureLines, formatSummary } from "./report.ts";
 import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
 
@@ -180,7 +181,7 @@ async function writeFailures(
     const header = headers[source];
     const asCsv = target.path.toLowerCase().endsWith(".csv");
     try {
-      await Deno.writeTextFile(
+      await replaceFile(
         target.path,
         asCsv ? failureCsv(failures, header ?? []) : failureLines(failures),
       );

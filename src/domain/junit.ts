@@ -34,6 +34,7 @@ export const KEY_PROPERTIES = ["testCaseKey", "test_key"] as const;
 
 const COMMENT_MAX = ExecutionInputSchema.shape.comment.unwrap().maxLength ?? 4000;
 const ATTRIBUTE_TEXT_MAX = 1000;
+const DURATION_MAX_MS = ExecutionInputSchema.shape.durationMs.unwrap().maxValue ?? 2147483647;
 // Measures system-out and system-err in UTF-8 bytes; one serves every testcase.
 const encoder = new TextEncoder();
 
@@ -47,8 +48,10 @@ export function parseJunitTimestamp(value: string): number | undefined {
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s, fraction = "0", zone = "Z"] = match;
   const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
-  const base = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, ms);
-  const check = new Date(base);
+  // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999. setUTCFullYear keeps the year as sent.
+  const check = new Date(0);
+  check.setUTCFullYear(+y, +mo - 1, +d);
+  const base = check.setUTCHours(+h, +mi, +s, ms);
   if (Number.isNaN(base) || check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1) {
     return undefined;
   }
@@ -56,6 +59,11 @@ export function parseJunitTimestamp(value: string): number | undefined {
   const sign = zone[0] === "-" ? -1 : 1;
   const digits = zone.slice(1).replace(":", "");
   return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+}
+
+/** An instant as an ISO string, or undefined beyond the dates JavaScript holds (about 275,000 years). */
+function isoString(ms: number): string | undefined {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
 }
 
 /** Seconds of a `time` attribute ("1.5", or "1,234.5" as some writers group thousands). */
@@ -151,7 +159,6 @@ function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suit
   const time = seconds(a.time);
   const durationMs = typeof time === "number" ? Math.round(time * 1000) : undefined;
   const elapsedBefore = walk.elapsedMs;
-  walk.elapsedMs += durationMs ?? 0;
   if (time === "invalid") {
     return failed(
       testCaseKey,
@@ -159,6 +166,15 @@ function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suit
       `the testcase time "${cut(a.time!, 40)}" is not seconds`,
     );
   }
+  if (durationMs !== undefined && durationMs > DURATION_MAX_MS) {
+    // Refused before it is added up: the testcases after it keep their own start.
+    return failed(
+      testCaseKey,
+      "durationMs",
+      `the testcase time "${cut(a.time!, 40)}" is over ${DURATION_MAX_MS / 1000} seconds`,
+    );
+  }
+  walk.elapsedMs += durationMs ?? 0;
 
   let startMs: number | undefined;
   if (a.timestamp !== undefined && a.timestamp.trim() !== "") {
@@ -186,13 +202,22 @@ function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suit
     startMs = walk.defaultStartMs + elapsedBefore;
   }
 
+  const startedAt = isoString(startMs);
+  const finishedAt = durationMs === undefined ? null : isoString(startMs + durationMs);
+  if (startedAt === undefined || finishedAt === undefined) {
+    return failed(
+      testCaseKey,
+      startedAt === undefined ? "startedAt" : "finishedAt",
+      "the testcase's start plus the time of the testcases before it is past the latest date",
+    );
+  }
   const execution: Record<string, unknown> = {
     testCaseKey,
     status: "PASSED" satisfies ExecutionStatus,
-    startedAt: new Date(startMs).toISOString(),
+    startedAt,
   };
-  if (durationMs !== undefined) {
-    execution.finishedAt = new Date(startMs + durationMs).toISOString();
+  if (finishedAt !== null) {
+    execution.finishedAt = finishedAt;
     execution.durationMs = durationMs;
   }
   if (walk.options.cycleKey !== undefined) execution.cycleKey = walk.options.cycleKey;

@@ -156,7 +156,37 @@ Deno.test("JUnit timestamps are read with or without an offset, and impossible d
     Date.UTC(2026, 10, 28, 11, 0, 0, 500),
   );
   assert.equal(parseJunitTimestamp("2026-02-30T10:00:00Z"), undefined);
+  assert.equal(parseJunitTimestamp("2026-11-28T24:30:00Z"), undefined, "no hour past 23");
   assert.equal(parseJunitTimestamp("1764324000"), undefined);
+});
+
+Deno.test("JUnit timestamps in years 0000 to 0099 keep their year instead of moving to the 1900s", () => {
+  assert.equal(
+    new Date(parseJunitTimestamp("0050-06-01T00:00:00Z")!).toISOString(),
+    "0050-06-01T00:00:00.000Z",
+  );
+  assert.equal(
+    new Date(parseJunitTimestamp("0099-12-31T23:00:00-02:00")!).toISOString(),
+    "0100-01-01T01:00:00.000Z",
+  );
+  assert.equal(parseJunitTimestamp("0000-01-01T00:00:00Z"), Date.parse("0000-01-01T00:00:00Z"));
+  const { cases: [item] } = junitToExecutions(
+    `<testsuite timestamp="0007-03-04T05:06:07Z"><testcase name="t" time="1"/></testsuite>`,
+  );
+  assert.equal(item.execution?.startedAt, "0007-03-04T05:06:07.000Z");
+});
+
+Deno.test("a testcase time past the largest durationMs is that testcase's problem, and the testcases after it keep their start", () => {
+  const { cases } = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase name="huge" time="9e15"/><testcase name="after" time="1"/>
+  <testcase name="max" time="2147483.647"/>
+</testsuite>`);
+  assert.deepEqual(cases[0].problem, {
+    path: "durationMs",
+    message: 'the testcase time "9e15" is over 2147483.647 seconds',
+  });
+  assert.equal(cases[1].execution?.startedAt, "2026-11-28T10:00:00.000Z");
+  assert.equal(cases[2].execution?.durationMs, 2147483647);
 });
 
 Deno.test("time is read as seconds (thousands grouped or not); a time that is no number is the item's problem", () => {

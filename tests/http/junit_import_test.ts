@@ -249,3 +249,51 @@ Deno.test("POST /v1/imports/junit answers 207 with each testCaseKey when only so
     await close();
   }
 });
+
+Deno.test("POST /v1/imports/junit refuses a testcase whose time is past the largest durationMs as its own item, never as a 500", async () => {
+  const { url, close } = await startTestService();
+  try {
+    const response = await postReport(
+      url,
+      `<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="T" name="huge" time="9e15"/>
+  <testcase classname="T" name="after" time="1"/>
+</testsuite>`,
+    );
+    assert.equal(response.status, 207);
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    const body = await response.json();
+    assert.deepEqual(
+      body.items.map((item: { status: string; error?: { code: string } }) => [
+        item.status,
+        item.error?.code,
+      ]),
+      [["failed", "VALIDATION_FAILED"], ["created", undefined]],
+    );
+    assert.deepEqual(body.items[0].error.details, [
+      { path: "durationMs", message: 'the testcase time "9e15" is over 2147483.647 seconds' },
+    ]);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("POST /v1/imports/junit stores a timestamp in years 0001 to 0099 as sent, not in the 1900s", async () => {
+  const { url, config, close } = await startTestService();
+  const sql = sqlFor(config.DB_SCHEMA);
+  try {
+    const response = await postReport(
+      url,
+      `<testsuite timestamp="0050-06-01T00:00:00Z"><testcase classname="T" name="old" time="1"/></testsuite>`,
+    );
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    const [stored] = await sql`
+      select to_char(started_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') as started
+      from executions where id = ${body.items[0].id}`;
+    assert.equal(stored.started, "0050-06-01 00:00:00");
+  } finally {
+    await sql.end();
+    await close();
+  }
+});
