@@ -297,3 +297,31 @@ Deno.test("POST /v1/imports/junit stores a timestamp in years 0001 to 0099 as se
     await close();
   }
 });
+
+Deno.test("POST /v1/imports/junit stores a testcase the report repeats word for word as two executions, and a re-upload as two duplicates", async () => {
+  const { url, config, close } = await startTestService();
+  const sql = sqlFor(config.DB_SCHEMA);
+  const report = `<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="T" name="flaky" time="0"/>
+  <testcase classname="T" name="flaky" time="0"/>
+</testsuite>`;
+  try {
+    const first = await postReport(url, report);
+    assert.equal(first.status, 200);
+    const body = await first.json();
+    assert.deepEqual([body.created, body.duplicates, body.failed], [2, 0, 0]);
+    const [a, b] = body.items.map((item: { id: string }) => item.id);
+    assert.notEqual(a, b);
+    assert.deepEqual(
+      (await sql`select id from executions order by id`).map((row) => row.id),
+      [a, b].sort(),
+    );
+
+    const again = await (await postReport(url, report)).json();
+    assert.deepEqual([again.created, again.duplicates, again.failed], [0, 2, 0]);
+    assert.deepEqual(again.items.map((item: { id: string }) => item.id), [a, b]);
+  } finally {
+    await sql.end();
+    await close();
+  }
+});
