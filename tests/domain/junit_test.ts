@@ -1,10 +1,16 @@
 // The JUnit mapping on hand-made reports: the edge cases real runners rarely show all at once.
 import assert from "node:assert/strict";
-import { type JunitCase, junitToExecutions, parseJunitTimestamp } from "../../src/domain/junit.ts";
+import { type JunitCase, type JunitOptions, junitToExecutions } from "../../src/domain/junit.ts";
+import { parseJunitTimestamp } from "../../src/domain/junit_case.ts";
 import { ReportError } from "../../src/domain/junit_xml.ts";
 
-function refused(text: string, pattern: RegExp, kind: "invalid" | "empty" = "invalid") {
-  assert.throws(() => junitToExecutions(text), (error: Error) => {
+function refused(
+  text: string,
+  pattern: RegExp,
+  kind: ReportError["kind"] = "invalid",
+  options: JunitOptions = {},
+) {
+  assert.throws(() => junitToExecutions(text, options), (error: Error) => {
     assert.ok(error instanceof ReportError, String(error));
     assert.equal(error.kind, kind);
     assert.match(error.message, pattern);
@@ -255,16 +261,23 @@ Deno.test("a DOCTYPE, entities and external references are refused before any ex
 Deno.test("malformed XML, another root element and an empty report are refused with where and why", () => {
   refused(
     `<testsuite>\n  <testcase name="a">\n</testsuite>`,
-    /Expected closing tag 'testcase'.*\(line 3, column 1\)/,
+    /unexpected close tag, expected <\/testcase> \(line 3, column 12\)/,
   );
-  refused(`<testsuite><testcase name="a" name="b"/></testsuite>`, /repeated.*line 1, column \d+/);
-  refused(`not xml`, /line 1, column 1/);
+  refused(
+    `<testsuite><testcase name="a" name="b"/></testsuite>`,
+    /duplicate attribute: name \(line 1, column \d+\)/,
+  );
+  refused(`not xml`, /text data outside of root node \(line 1, column \d+\)/);
+  refused(`<testsuite/><testsuite/>`, /only one root/);
   refused(
     `<results><test/></results>`,
     /root element is <results>, not <testsuites> or <testsuite>/,
   );
   refused(`<testsuites><testsuite name="empty"/></testsuites>`, /it has no <testcase>/, "empty");
-  refused(`${"<testsuite>".repeat(100)}${"</testsuite>".repeat(100)}`, /Cannot read the XML/);
+  refused(
+    `${"<testsuite>".repeat(100)}${"</testsuite>".repeat(100)}`,
+    /nested more than 64 deep \(line 1, column \d+\)/,
+  );
 });
 
 Deno.test("10,000 testcases are read in order; one more than the limit is refused as too many", () => {
@@ -288,4 +301,57 @@ Deno.test("10,000 testcases are read in order; one more than the limit is refuse
     );
     return true;
   });
+});
+
+Deno.test("the element count, attribute values and attributes per element are bounded while the XML is read", () => {
+  const empties = (n: number) => `<testsuite><testcase name="a"/>${"<a/>".repeat(n)}</testsuite>`;
+  const report = empties(98);
+  assert.equal(junitToExecutions(report, { maxElements: 100 }).cases.length, 1, "100 is within");
+  refused(
+    empties(99),
+    /^Cannot read the XML: it has more than 100 elements; split the report \(line 1, column \d+\)$/,
+    "too_large",
+    { maxElements: 100 },
+  );
+  refused(
+    `<testsuite><testcase name="a" classname="${"c".repeat(1_048_577)}"/></testsuite>`,
+    /the attribute "classname" has a value over 1048576 characters/,
+    "too_large",
+  );
+  assert.equal(
+    junitToExecutions(
+      `<testsuite><testcase name="a" classname="${"c".repeat(1_048_576)}"/></testsuite>`,
+      { startedAt: "2026-11-28T10:00:00Z" },
+    ).cases.length,
+    1,
+    "an attribute of exactly the limit is read",
+  );
+  const many = Array.from({ length: 1001 }, (_, i) => `a${i}=""`).join(" ");
+  refused(
+    `<testsuite><testcase name="a" ${many}/></testsuite>`,
+    /an element has more than 1000 attributes/,
+    "too_large",
+  );
+});
+
+Deno.test("only what a testcase maps is kept: system-out is counted in bytes, other elements and their testcases are skipped", () => {
+  const out = "é".repeat(300_000);
+  const { cases } = junitToExecutions(`<testsuite name="S" timestamp="2026-11-28T10:00:00Z">
+  <testcase name="a"><system-out>${out}</system-out><system-out><![CDATA[ab]]>c&amp;</system-out>
+    <properties><property name="testCaseKey">KEY-1</property></properties>
+    <failure type="E">${
+    "why ".repeat(20_000)
+  }</failure><extra><failure message="no"/></extra></testcase>
+  <wrapper><testcase name="hidden"/></wrapper>
+  <testcase name="b"/>
+</testsuite>`);
+  assert.deepEqual(cases.map((item) => item.testCaseKey), ["KEY-1", "b"]);
+  const first = execution(cases[0]);
+  assert.deepEqual(first.attributes, {
+    outcome: "failure",
+    suite: "S",
+    systemOutBytes: 600_004,
+  });
+  assert.equal((first.comment as string).length, 4000);
+  assert.ok((first.comment as string).startsWith("E: why why"));
 });

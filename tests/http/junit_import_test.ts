@@ -167,7 +167,7 @@ Deno.test("POST /v1/imports/junit refuses unsafe or malformed XML, wrong types a
       await postReport(url, `<testsuite>\n  <testcase name="a">\n</testsuite>`),
       400,
       "INVALID_BODY",
-      /^Cannot read the XML: Expected closing tag 'testcase' .*\(line 3, column 1\)$/,
+      /^Cannot read the XML: unexpected close tag, expected <\/testcase> \(line 3, column 12\)$/,
     );
     await expectError(await postReport(url, `<testsuite/>`), 400, "INVALID_BODY", /no <testcase>/);
     await expectError(
