@@ -1,6 +1,7 @@
 // Entry of `./dev submit PATH...`: read the reports, send them in batches, print each batch id and
 // a summary, and keep the rows that were not stored in a failure file beside each input.
 import { resolve } from "node:path";
+import { idScope } from "../domain/execution_id.ts";
 import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
 import { expandInputs, type InputFile } from "./inputs.ts";
@@ -82,6 +83,8 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   };
   let files: InputFile[];
   const items: InputItem[] = [];
+  // The ids the service would derive for the same rows sent with the same key.
+  const stamps = { ...args.stamps, idScope: args.apiKey ? idScope(args.apiKey) : null };
   const headers: Array<string[] | undefined> = [];
   try {
     const found = await expandInputs(args.paths, { cwd, format: args.format });
@@ -104,7 +107,7 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
       if (read.note) note(`note: "${file.shown}": ${read.note}`);
       if (read.items.length === 0) note(`note: "${file.shown}" holds no executions`);
       headers.push(read.header);
-      items.push(...prepareRows(read.items, args.stamps, source));
+      items.push(...prepareRows(read.items, stamps, source));
     }
   } catch (error) {
     if (!(error instanceof InputError)) throw error;

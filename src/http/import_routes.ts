@@ -105,8 +105,9 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
         throw error;
       }
       keys = cases.map((item) => item.testCaseKey);
-      // Ids follow from what the report says, so posting it again stores nothing twice.
-      const idOf = createIdAssigner();
+      // Ids follow from what the report says and the key it is sent with, so the same key posting
+      // it again stores nothing twice, and no other key can foresee (and take) them.
+      const idOf = createIdAssigner(c.get("caller").idScope);
       const items = cases.map(({ execution, problem }) => {
         if (problem) return new UnparseableItem(problem.message, problem.path);
         return withDerivedId(execution!, idOf);

@@ -261,3 +261,34 @@ Deno.test("the failure file replaces a symlink planted in its place and never wr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the CLI derives the ids the service derives for the same key: a report imported with key A and submitted with key A is all duplicates, with key B stored anew", async () => {
+  const { url, close } = await startTestService({ API_KEYS: "key-a,key-b" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const xml = report("Same", 3);
+    await Deno.writeTextFile(`${dir}/same.xml`, xml);
+    const imported = await fetch(`${url}/v1/imports/junit`, {
+      method: "POST",
+      headers: { "content-type": "application/xml", authorization: "Bearer key-a" },
+      body: xml,
+    });
+    assert.equal((await imported.json()).created, 3);
+
+    const byA = await submit(dir, ["same.xml", "--url", url, "--api-key", "key-a", "--quiet"]);
+    assert.equal(byA.code, 0, byA.stderr);
+    assert.deepEqual(
+      [summaryOf(byA.stdout).created, summaryOf(byA.stdout).duplicates],
+      [0, 3],
+    );
+    const byB = await submit(dir, ["same.xml", "--url", url, "--api-key", "key-b", "--quiet"]);
+    assert.equal(byB.code, 0, byB.stderr);
+    assert.deepEqual(
+      [summaryOf(byB.stdout).created, summaryOf(byB.stdout).duplicates],
+      [3, 0],
+    );
+  } finally {
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
