@@ -75,9 +75,9 @@ Options:
   -h, --help         show this text
 
 Resubmitting is safe: a row with an id keeps it, and a row without one (every JUnit testcase)
-gets a name-based id (UUIDv5) from its testCaseKey, startedAt, cycleKey, environment and its
-position among identical rows of its file. Running the same command again stores nothing twice:
-the server answers "duplicate" for rows it already has.
+gets a name-based id (UUIDv5) from the API key, its testCaseKey, startedAt, cycleKey, environment
+and its position among identical rows of its file. Running the same command again with the same
+key stores nothing twice: the server answers "duplicate" for rows it already has.
 
 Retries: 429 and 5xx answers wait for the server's Retry-After (else an exponential backoff
 from 0.5 s), and so do network errors and timeouts; other 4xx answers are not retried. A batch

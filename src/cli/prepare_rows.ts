@@ -3,6 +3,12 @@ import { createIdAssigner, withDerivedId } from "../domain/execution_id.ts";
 import type { Stamps } from "./args.ts";
 import type { InputItem } from "./read_executions.ts";
 
+/** The command line's stamps, and the idScope of the API key the rows are sent with. */
+export type RowStamps = Omit<Stamps, "startedAt"> & {
+  /** Scopes the derived ids (see domain/execution_id.ts). @default none: the ids of an upload without a key */
+  idScope?: string | null;
+};
+
 /**
  * Sets --cycle-key, --environment and --attribute on every readable row (replacing the row's own
  * values), then gives each row without an id its UUIDv5 (see domain/execution_id.ts), counting
@@ -10,10 +16,10 @@ import type { InputItem } from "./read_executions.ts";
  */
 export function prepareRows(
   items: readonly InputItem[],
-  stamps: Omit<Stamps, "startedAt">,
+  stamps: RowStamps,
   source: number,
 ): InputItem[] {
-  const idOf = createIdAssigner();
+  const idOf = createIdAssigner(stamps.idScope);
   const extra = Object.keys(stamps.attributes).length > 0;
   return items.map((item) => {
     if (item.problem !== undefined) return { ...item, source };

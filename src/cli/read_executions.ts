@@ -2,7 +2,7 @@
 import { parse as parseCsv } from "csv-parse/sync";
 import { type FieldKind, RECORD_FIELDS } from "../domain/execution.ts";
 import { ReportError } from "../domain/junit_xml.ts";
-import { type JunitDating, readJunitItems } from "./read_junit.ts";
+import { type JunitReading, readJunitItems } from "./read_junit.ts";
 
 /** Input formats the CLI reads. */
 export const INPUT_FORMATS = ["junit", "json", "ndjson", "csv"] as const;
@@ -91,6 +91,8 @@ export async function readExecutionsFile(
     return parseExecutions(text, format, {
       startedAt: options.startedAt,
       modifiedAt: modifiedAt ?? undefined,
+      // The CLI's own files, read in its own process: only the service bounds the element count.
+      maxElements: Number.POSITIVE_INFINITY,
     });
   } catch (error) {
     // A report with no testcase is an empty input, as an empty CSV is: --allow-empty decides.
@@ -109,12 +111,13 @@ function withoutBom(text: string): string {
 
 /**
  * Parses the text of an input file in any format (the CLI's files and the console's uploads alike);
- * `dating` dates JUnit reports that carry no timestamp. Throws InputError, or ReportError for JUnit.
+ * `dating` dates JUnit reports that carry no timestamp (and may widen their element bound).
+ * Throws InputError, or ReportError for JUnit.
  */
 export function parseExecutions(
   text: string,
   format: InputFormat,
-  dating: JunitDating = {},
+  dating: JunitReading = {},
 ): ReadInput {
   // The JUnit reader drops a byte order mark itself.
   if (format === "junit") return readJunitItems(text, dating);

@@ -1,12 +1,14 @@
 // Entry of `./dev submit PATH...`: read the reports, send them in batches, print each batch id and
 // a summary, and keep the rows that were not stored in a failure file beside each input.
 import { resolve } from "node:path";
+import { idScope } from "../domain/execution_id.ts";
 import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
 import { expandInputs, type InputFile } from "./inputs.ts";
 import { prepareRows } from "./prepare_rows.ts";
 import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
+import { replaceFile } from "./replace_file.ts";
 import { failureCsv, failureLines, formatSummary } from "./report.ts";
 import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
 
@@ -81,6 +83,8 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   };
   let files: InputFile[];
   const items: InputItem[] = [];
+  // The ids the service would derive for the same rows sent with the same key.
+  const stamps = { ...args.stamps, idScope: args.apiKey ? idScope(args.apiKey) : null };
   const headers: Array<string[] | undefined> = [];
   try {
     const found = await expandInputs(args.paths, { cwd, format: args.format });
@@ -103,7 +107,7 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
       if (read.note) note(`note: "${file.shown}": ${read.note}`);
       if (read.items.length === 0) note(`note: "${file.shown}" holds no executions`);
       headers.push(read.header);
-      items.push(...prepareRows(read.items, args.stamps, source));
+      items.push(...prepareRows(read.items, stamps, source));
     }
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
@@ -180,7 +184,7 @@ async function writeFailures(
     const header = headers[source];
     const asCsv = target.path.toLowerCase().endsWith(".csv");
     try {
-      await Deno.writeTextFile(
+      await replaceFile(
         target.path,
         asCsv ? failureCsv(failures, header ?? []) : failureLines(failures),
       );

@@ -1,6 +1,14 @@
-// The one mapping from a JUnit XML report to executions, used by POST /v1/imports/junit and the CLI.
-import { ExecutionInputSchema, type ExecutionStatus } from "./execution.ts";
-import { parseXml, ReportError, type XmlElement } from "./junit_xml.ts";
+// The one mapping from a JUnit XML report to executions, used by POST /v1/imports/junit, the CLI
+// and the console: the reader's events walked suite by suite, each testcase mapped as it closes.
+import {
+  type Clock,
+  cut,
+  type Kept,
+  mapCase,
+  parseJunitTimestamp,
+  type Walk,
+} from "./junit_case.ts";
+import { readXml, ReportError, type XmlVisitor } from "./junit_xml.ts";
 
 /** What a report cannot say for itself; applies to every testcase. */
 export interface JunitOptions {
@@ -10,6 +18,8 @@ export interface JunitOptions {
   environment?: string;
   /** Most testcases read; more is a ReportError of kind "too_many". @default 10000 */
   maxItems?: number;
+  /** Most XML elements read; more is a ReportError of kind "too_large". @default MAX_XML_ELEMENTS */
+  maxElements?: number;
 }
 
 /** One testcase as an execution (without id), or the reason it cannot be one. */
@@ -29,201 +39,123 @@ export interface JunitReport {
   undated: number;
 }
 
-/** Properties of a testcase that name the test case's key, in order of preference. */
-export const KEY_PROPERTIES = ["testCaseKey", "test_key"] as const;
-
-const COMMENT_MAX = ExecutionInputSchema.shape.comment.unwrap().maxLength ?? 4000;
-const ATTRIBUTE_TEXT_MAX = 1000;
-// Measures system-out and system-err in UTF-8 bytes; one serves every testcase.
-const encoder = new TextEncoder();
-
-/** A timestamp as JUnit writers give it: RFC 3339, or ISO 8601 without an offset (read as UTC). */
-const TIMESTAMP =
-  /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)?$/i;
-
-/** Milliseconds since the epoch of a JUnit timestamp, or undefined when it is not one. */
-export function parseJunitTimestamp(value: string): number | undefined {
-  const match = TIMESTAMP.exec(value.trim());
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s, fraction = "0", zone = "Z"] = match;
-  const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
-  const base = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, ms);
-  const check = new Date(base);
-  if (Number.isNaN(base) || check.getUTCDate() !== +d || check.getUTCMonth() !== +mo - 1) {
-    return undefined;
-  }
-  if (zone.toUpperCase() === "Z") return base;
-  const sign = zone[0] === "-" ? -1 : 1;
-  const digits = zone.slice(1).replace(":", "");
-  return base - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-}
-
-/** Seconds of a `time` attribute ("1.5", or "1,234.5" as some writers group thousands). */
-function seconds(value: string | undefined): number | undefined | "invalid" {
-  if (value === undefined || value.trim() === "") return undefined;
-  const plain = /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(value) ? value.replaceAll(",", "") : value;
-  const number = Number(plain);
-  return /^\s*\d*\.?\d+(e[+-]?\d+)?\s*$/i.test(plain) && Number.isFinite(number)
-    ? number
-    : "invalid";
-}
-
-/** Cuts text to `max` UTF-16 units, ending with "…" when cut, never inside a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return text.slice(0, end) + "…";
-}
-
-/** A suite's clock: its start, and how much testcase time had passed in the report when it began. */
-type Clock = { startMs: number; elapsedAtStart: number } | { invalid: string };
-
-interface Walk {
-  options: JunitOptions;
-  defaultStartMs?: number;
-  /** Sum of the `time` of the testcases read so far, in document order, in milliseconds. */
-  elapsedMs: number;
-  cases: JunitCase[];
-  undated: number;
-}
-
 /** Reads a JUnit XML report into one JunitCase per testcase, in document order. Throws ReportError. */
 export function junitToExecutions(text: string, options: JunitOptions = {}): JunitReport {
-  const root = parseXml(text.startsWith("\uFEFF") ? text.slice(1) : text);
-  if (root.name !== "testsuites" && root.name !== "testsuite") {
-    throw new ReportError(
-      "invalid",
-      `Cannot read the report: its root element is <${root.name}>, not <testsuites> or <testsuite>`,
-    );
-  }
   const walk: Walk = { options, elapsedMs: 0, cases: [], undated: 0 };
   if (options.startedAt !== undefined) walk.defaultStartMs = Date.parse(options.startedAt);
-  visit(root, walk, [], undefined);
+  readXml(text.startsWith("\uFEFF") ? text.slice(1) : text, createWalker(walk), {
+    maxElements: options.maxElements,
+  });
   if (walk.cases.length === 0) {
     throw new ReportError("empty", "Cannot import the report: it has no <testcase>");
   }
   return { cases: walk.cases, totalMs: walk.elapsedMs, undated: walk.undated };
 }
 
-function visit(element: XmlElement, walk: Walk, clocks: Clock[], suite?: XmlElement) {
-  if (element.name === "testcase") {
-    const max = walk.options.maxItems ?? 10_000;
-    if (walk.cases.length >= max) {
-      throw new ReportError(
-        "too_many",
-        `Cannot import more than ${max} testcases in one report; split the report`,
+// The elements kept inside a testcase, by parent; everything else is counted by the reader and
+// dropped with its subtree. Memory then holds one testcase at a time, whatever the report holds.
+const KEPT_CHILDREN: Record<string, ReadonlySet<string>> = {
+  testcase: new Set(["properties", "failure", "error", "skipped", "system-out", "system-err"]),
+  properties: new Set(["property"]),
+};
+const COUNTED = new Set(["system-out", "system-err"]);
+const KEPT_TEXT_MAX = 65_536;
+const SUITES = new Set(["testsuites", "testsuite"]);
+
+type Frame =
+  | { kind: "suite"; clock: boolean; suite: boolean }
+  | { kind: "kept"; element: Kept }
+  | { kind: "skipped" };
+
+/** Walks the reader's events: suites give clocks, each testcase is mapped as it closes. */
+function createWalker(walk: Walk): XmlVisitor {
+  const frames: Frame[] = [];
+  const clocks: Clock[] = [];
+  const suites: Array<Record<string, string>> = [];
+  const openSuite = (name: string, attributes: Record<string, string>) => {
+    const stamp = attributes.timestamp;
+    const clock = stamp !== undefined && stamp.trim() !== "";
+    if (clock) {
+      const startMs = parseJunitTimestamp(stamp);
+      clocks.push(
+        startMs === undefined
+          ? { invalid: `the <${name}> timestamp "${cut(stamp, 40)}" is not a date and time` }
+          : { startMs, elapsedAtStart: walk.elapsedMs },
       );
     }
-    walk.cases.push(mapCase(element, walk, clocks.at(-1), suite));
-    return;
-  }
-  if (element.name !== "testsuite" && element.name !== "testsuites") return;
-  const stamp = element.attributes.timestamp;
-  let inner = clocks;
-  if (stamp !== undefined && stamp.trim() !== "") {
-    const startMs = parseJunitTimestamp(stamp);
-    inner = [
-      ...clocks,
-      startMs === undefined
-        ? { invalid: `the <${element.name}> timestamp "${cut(stamp, 40)}" is not a date and time` }
-        : { startMs, elapsedAtStart: walk.elapsedMs },
-    ];
-  }
-  const innerSuite = element.name === "testsuite" ? element : suite;
-  for (const child of element.children) visit(child, walk, inner, innerSuite);
+    if (name === "testsuite") suites.push(attributes);
+    frames.push({ kind: "suite", clock, suite: name === "testsuite" });
+  };
+  return {
+    open(name, attributes) {
+      const parent = frames.at(-1);
+      if (parent === undefined) {
+        if (!SUITES.has(name)) {
+          throw new ReportError(
+            "invalid",
+            `Cannot read the report: its root element is <${name}>, not <testsuites> or <testsuite>`,
+          );
+        }
+        openSuite(name, attributes);
+        return false;
+      }
+      if (parent.kind === "suite" && SUITES.has(name)) {
+        openSuite(name, attributes);
+        return false;
+      }
+      const holder = parent.kind === "kept" ? parent.element : undefined;
+      if (parent.kind === "suite" && name === "testcase") {
+        const max = walk.options.maxItems ?? 10_000;
+        if (walk.cases.length >= max) {
+          throw new ReportError(
+            "too_many",
+            `Cannot import more than ${max} testcases in one report; split the report`,
+          );
+        }
+      } else if (!holder || !KEPT_CHILDREN[holder.name]?.has(name)) {
+        frames.push({ kind: "skipped" });
+        return false;
+      }
+      const element: Kept = { name, attributes, children: [], text: "", bytes: 0 };
+      holder?.children.push(element);
+      frames.push({ kind: "kept", element });
+      return name !== "testcase" && name !== "properties";
+    },
+    text(part) {
+      const frame = frames.at(-1);
+      if (frame?.kind !== "kept") return;
+      const element = frame.element;
+      if (COUNTED.has(element.name)) element.bytes += utf8Length(part);
+      else if (element.text.length < KEPT_TEXT_MAX) {
+        element.text += part.slice(0, KEPT_TEXT_MAX - element.text.length);
+      }
+    },
+    close() {
+      const frame = frames.pop()!;
+      if (frame.kind === "suite") {
+        if (frame.clock) clocks.pop();
+        if (frame.suite) suites.pop();
+      } else if (frame.kind === "kept" && frame.element.name === "testcase") {
+        walk.cases.push(mapCase(frame.element, walk, clocks.at(-1), suites.at(-1)));
+      }
+    },
+  };
 }
 
-function mapCase(element: XmlElement, walk: Walk, clock: Clock | undefined, suite?: XmlElement) {
-  const { attributes: a, children } = element;
-  const property = (name: string) => {
-    for (const list of children.filter((child) => child.name === "properties")) {
-      const found = list.children.find((p) => p.name === "property" && p.attributes.name === name);
-      if (found) return found.attributes.value ?? found.text.trim();
-    }
-    return undefined;
-  };
-  const named = KEY_PROPERTIES.map(property).find((value) => value !== undefined);
-  const name = a.name ?? "", classname = a.classname ?? "";
-  const testCaseKey = named ?? (classname && name ? `${classname}.${name}` : name || classname);
-
-  const time = seconds(a.time);
-  const durationMs = typeof time === "number" ? Math.round(time * 1000) : undefined;
-  const elapsedBefore = walk.elapsedMs;
-  walk.elapsedMs += durationMs ?? 0;
-  if (time === "invalid") {
-    return failed(
-      testCaseKey,
-      "durationMs",
-      `the testcase time "${cut(a.time!, 40)}" is not seconds`,
-    );
+/** Bytes of a string in UTF-8 (a lone surrogate counts as U+FFFD, as TextEncoder writes it). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
   }
-
-  let startMs: number | undefined;
-  if (a.timestamp !== undefined && a.timestamp.trim() !== "") {
-    startMs = parseJunitTimestamp(a.timestamp);
-    if (startMs === undefined) {
-      return failed(
-        testCaseKey,
-        "startedAt",
-        `the testcase timestamp "${cut(a.timestamp, 40)}" is not a date and time`,
-      );
-    }
-  } else if (clock && "invalid" in clock) {
-    return failed(testCaseKey, "startedAt", clock.invalid);
-  } else if (clock) {
-    startMs = clock.startMs + (elapsedBefore - clock.elapsedAtStart);
-  } else {
-    walk.undated++;
-    if (walk.defaultStartMs === undefined) {
-      return failed(
-        testCaseKey,
-        "startedAt",
-        "the report gives no timestamp for this testcase or its suite; send the startedAt parameter",
-      );
-    }
-    startMs = walk.defaultStartMs + elapsedBefore;
-  }
-
-  const execution: Record<string, unknown> = {
-    testCaseKey,
-    status: "PASSED" satisfies ExecutionStatus,
-    startedAt: new Date(startMs).toISOString(),
-  };
-  if (durationMs !== undefined) {
-    execution.finishedAt = new Date(startMs + durationMs).toISOString();
-    execution.durationMs = durationMs;
-  }
-  if (walk.options.cycleKey !== undefined) execution.cycleKey = walk.options.cycleKey;
-  if (walk.options.environment !== undefined) execution.environment = walk.options.environment;
-
-  const attributes: Record<string, unknown> = {};
-  const problem = children.find((child) => child.name === "failure" || child.name === "error");
-  const skipped = children.find((child) => child.name === "skipped");
-  const outcome = problem ?? skipped;
-  if (outcome) {
-    execution.status = (problem ? "FAILED" : "SKIPPED") satisfies ExecutionStatus;
-    const { message = "", type = "" } = outcome.attributes;
-    const said = message.trim() || outcome.text.trim();
-    const comment = type && said ? `${type}: ${said}` : type || said;
-    if (comment) execution.comment = cut(comment, COMMENT_MAX);
-    if (problem) attributes.outcome = problem.name;
-  }
-  const suiteName = suite?.attributes.name;
-  if (suiteName) attributes.suite = cut(suiteName, ATTRIBUTE_TEXT_MAX);
-  const file = a.file ?? suite?.attributes.file;
-  if (file) attributes.file = cut(file, ATTRIBUTE_TEXT_MAX);
-  if (a.line !== undefined && /^\d{1,9}$/.test(a.line.trim())) attributes.line = Number(a.line);
-  for (const [tag, key] of [["system-out", "systemOutBytes"], ["system-err", "systemErrBytes"]]) {
-    const bytes = children.filter((child) => child.name === tag)
-      .reduce((sum, child) => sum + encoder.encode(child.text).length, 0);
-    if (bytes > 0) attributes[key] = bytes;
-  }
-  if (Object.keys(attributes).length > 0) execution.attributes = attributes;
-  return { testCaseKey, execution };
-}
-
-function failed(testCaseKey: string, path: string, message: string): JunitCase {
-  return { testCaseKey, problem: { path, message } };
+  return bytes;
 }

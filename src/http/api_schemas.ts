@@ -87,7 +87,11 @@ export const ApiErrorSchema = z.strictObject({
     NOT_FOUND: ["404", "No such route, execution or batch."],
     BODY_READ_TIMEOUT: ["408", "The body did not arrive within BATCH_READ_TIMEOUT_MS."],
     TOO_MANY_ITEMS: ["413", "More than BATCH_MAX_ITEMS executions or testcases; split the batch."],
-    PAYLOAD_TOO_LARGE: ["413", "A body over BATCH_MAX_BYTES; split the batch."],
+    PAYLOAD_TOO_LARGE: [
+      "413",
+      "A body over BATCH_MAX_BYTES; split the batch. A JUnit report over 200,000 elements, with " +
+      "an attribute value over 1,048,576 characters or an element with over 1,000 attributes.",
+    ],
     UNSUPPORTED_MEDIA_TYPE: [
       "415",
       "Send application/json or application/x-ndjson (a JUnit report: application/xml, text/xml).",

@@ -1,6 +1,7 @@
 // Bearer-key access control: user keys for /v1, admin keys for /admin, compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { idScope } from "../domain/execution_id.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
@@ -19,6 +20,8 @@ export function keyFingerprint(key: string): string {
 export interface Caller {
   role: "admin" | "user";
   keyId: string | null;
+  /** The idScope of the key sent, for the ids the service derives; absent or null without a key. */
+  idScope?: string | null;
 }
 
 /** The caller when access control is off (development): anyone may do anything. */
@@ -76,12 +79,13 @@ export function createKeyRing(userKeys: string[], adminKeys: string[]): KeyRing 
 /** Requires a key of the given role (an admin key also opens user routes). */
 export function requireKey(ring: KeyRing, role: "user" | "admin"): MiddlewareHandler {
   return async (c, next) => {
-    if (!ring.enabled) {
-      c.set("caller", OPEN_CALLER);
-      return await next();
-    }
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!ring.enabled) {
+      // Derived ids follow the key sent even so, as the submit CLI derives them from its key.
+      c.set("caller", { ...OPEN_CALLER, idScope: match ? idScope(match[1]) : null });
+      return await next();
+    }
     if (!match) {
       throw new ApiError(
         401,
@@ -99,7 +103,7 @@ export function requireKey(ring: KeyRing, role: "user" | "admin"): MiddlewareHan
     if (role === "admin" && found !== "admin") {
       throw new ApiError(403, ApiErrorCode.FORBIDDEN, "This endpoint needs an admin API key");
     }
-    c.set("caller", { role: found, keyId: keyFingerprint(match[1]) });
+    c.set("caller", { role: found, keyId: keyFingerprint(match[1]), idScope: idScope(match[1]) });
     await next();
   };
 }

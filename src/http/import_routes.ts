@@ -65,7 +65,7 @@ function requireXml(c: Context) {
   }
 }
 
-/** The report's testcases; a report that cannot be read is an ApiError (413 for too many). */
+/** The report's testcases; a report that cannot be read is an ApiError (413 over a limit). */
 async function parseReport(text: string, options: JunitOptions): Promise<JunitCase[]> {
   // The XML parser is loaded by the first import, not at start-up: most instances never see one.
   const [{ junitToExecutions }, { ReportError }] = await Promise.all([
@@ -76,9 +76,13 @@ async function parseReport(text: string, options: JunitOptions): Promise<JunitCa
     return junitToExecutions(text, options).cases;
   } catch (error) {
     if (!(error instanceof ReportError)) throw error;
-    throw error.kind === "too_many"
-      ? new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message)
-      : new ApiError(400, ApiErrorCode.INVALID_BODY, error.message);
+    if (error.kind === "too_many") {
+      throw new ApiError(413, ApiErrorCode.TOO_MANY_ITEMS, error.message);
+    }
+    if (error.kind === "too_large") {
+      throw new ApiError(413, ApiErrorCode.PAYLOAD_TOO_LARGE, error.message);
+    }
+    throw new ApiError(400, ApiErrorCode.INVALID_BODY, error.message);
   }
 }
 
@@ -101,8 +105,9 @@ export function createImportRoutes(deps: BatchAnswerDeps) {
         throw error;
       }
       keys = cases.map((item) => item.testCaseKey);
-      // Ids follow from what the report says, so posting it again stores nothing twice.
-      const idOf = createIdAssigner();
+      // Ids follow from what the report says and the key it is sent with, so the same key posting
+      // it again stores nothing twice, and no other key can foresee (and take) them.
+      const idOf = createIdAssigner(c.get("caller").idScope);
       const items = cases.map(({ execution, problem }) => {
         if (problem) return new UnparseableItem(problem.message, problem.path);
         return withDerivedId(execution!, idOf);

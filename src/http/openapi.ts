@@ -304,8 +304,8 @@ export function createOpenApiDocument() {
               ],
               malformed: [
                 "INVALID_BODY",
-                "Cannot read the XML: Expected closing tag 'testcase' (opened in line 3, col 5) " +
-                "instead of closing tag 'testsuite'. (line 4, column 3)",
+                "Cannot read the XML: unexpected close tag, expected </testcase> " +
+                "(line 4, column 14)",
               ],
               badParameter: [
                 "INVALID_PARAMETER",
@@ -321,6 +321,16 @@ export function createOpenApiDocument() {
               payloadTooLarge: [
                 "PAYLOAD_TOO_LARGE",
                 "Cannot accept a body over 16777216 bytes; split the batch",
+              ],
+              tooManyElements: [
+                "PAYLOAD_TOO_LARGE",
+                "Cannot read the XML: it has more than 200000 elements; split the report " +
+                "(line 1, column 800010)",
+              ],
+              attributeTooLong: [
+                "PAYLOAD_TOO_LARGE",
+                'Cannot read the XML: the attribute "classname" has a value over 1048576 ' +
+                "characters (line 1, column 5242922)",
               ],
             }),
             408: shared("BodyTimeout"),

@@ -202,3 +202,93 @@ Deno.test("--failures with several inputs is a usage error, and a message about 
     await close();
   }
 });
+
+Deno.test("a JUnit testcase whose time is past the largest durationMs is a failed row, and the rest are stored", async () => {
+  const { url, close } = await startTestService();
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/huge.xml`,
+      `<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="T" name="huge" time="9e15"/><testcase classname="T" name="after" time="1"/>
+</testsuite>`,
+    );
+    const run = await submit(dir, ["huge.xml", "--url", url]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(summaryOf(run.stdout), {
+      total: 2,
+      created: 1,
+      duplicates: 0,
+      failed: 1,
+      UNPARSEABLE: 1,
+    });
+    const [row] = (await Deno.readTextFile(`${dir}/huge.xml.failed.ndjson`)).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.equal(row._error.code, "UNPARSEABLE");
+    assert.equal(
+      row._error.message,
+      'testcase 0 ("T.huge"): durationMs the testcase time "9e15" is over 2147483.647 seconds',
+    );
+  } finally {
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the failure file replaces a symlink planted in its place and never writes through it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/reports`);
+    await Deno.mkdir(`${dir}/outside`);
+    await Deno.writeTextFile(`${dir}/outside/victim.txt`, "keep me\n");
+    await Deno.writeTextFile(`${dir}/reports/results.json`, "[1]");
+    await Deno.symlink(`${dir}/outside/victim.txt`, `${dir}/reports/results.json.failed.ndjson`);
+
+    // Nothing is sent: the only row cannot be read, so no server is needed.
+    const run = await submit(dir, ["reports/results.json", "--url", "http://127.0.0.1:9"]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(await Deno.readTextFile(`${dir}/outside/victim.txt`), "keep me\n");
+    const written = await Deno.lstat(`${dir}/reports/results.json.failed.ndjson`);
+    assert.ok(written.isFile && !written.isSymlink, "the link itself was replaced by a file");
+    const row = JSON.parse(await Deno.readTextFile(`${dir}/reports/results.json.failed.ndjson`));
+    assert.deepEqual([row._raw, row._error.code], [1, "UNPARSEABLE"]);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${dir}/reports`)].map((entry) => entry.name).sort(),
+      ["results.json", "results.json.failed.ndjson"],
+      "no temporary file is left behind",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the CLI derives the ids the service derives for the same key: a report imported with key A and submitted with key A is all duplicates, with key B stored anew", async () => {
+  const { url, close } = await startTestService({ API_KEYS: "key-a,key-b" });
+  const dir = await Deno.makeTempDir();
+  try {
+    const xml = report("Same", 3);
+    await Deno.writeTextFile(`${dir}/same.xml`, xml);
+    const imported = await fetch(`${url}/v1/imports/junit`, {
+      method: "POST",
+      headers: { "content-type": "application/xml", authorization: "Bearer key-a" },
+      body: xml,
+    });
+    assert.equal((await imported.json()).created, 3);
+
+    const byA = await submit(dir, ["same.xml", "--url", url, "--api-key", "key-a", "--quiet"]);
+    assert.equal(byA.code, 0, byA.stderr);
+    assert.deepEqual(
+      [summaryOf(byA.stdout).created, summaryOf(byA.stdout).duplicates],
+      [0, 3],
+    );
+    const byB = await submit(dir, ["same.xml", "--url", url, "--api-key", "key-b", "--quiet"]);
+    assert.equal(byB.code, 0, byB.stderr);
+    assert.deepEqual(
+      [summaryOf(byB.stdout).created, summaryOf(byB.stdout).duplicates],
+      [3, 0],
+    );
+  } finally {
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

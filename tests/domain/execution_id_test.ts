@@ -1,10 +1,12 @@
 // The deterministic id rule: what it hashes, that equal instants give equal ids, and repeats.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import {
   createIdAssigner,
   EXECUTION_ID_NAMESPACE,
   idName,
+  idScope,
   withDerivedId,
 } from "../../src/domain/execution_id.ts";
 
@@ -69,4 +71,23 @@ Deno.test("rows with an id keep it; rows that cannot be identified get none", ()
   );
   assert.deepEqual(Object.keys(rows[1])[0], "id", "the id comes first");
   assert.deepEqual(rows.slice(2).map((row) => "id" in row), [false, false, false]);
+});
+
+Deno.test("with an API key the name starts with the key's id scope, so each key derives its own ids", () => {
+  const scope = idScope("key-a");
+  assert.equal(
+    scope,
+    createHash("sha256").update("execution-ingest id scope\0key-a").digest("hex"),
+    "the documented formula",
+  );
+  assert.equal(
+    idName(fields, 1, scope),
+    `["${scope}","LOGIN-001","2026-11-28T09:15:00.000Z","CYCLE-1","staging",1]`,
+  );
+  const a = createIdAssigner(scope)(fields);
+  assert.equal(a, uuidv5(idName(fields, 0, scope)!, EXECUTION_ID_NAMESPACE));
+  assert.notEqual(a, createIdAssigner(idScope("key-b"))(fields), "another key, another id");
+  assert.notEqual(a, createIdAssigner()(fields), "not the id of an upload without a key");
+  assert.equal(createIdAssigner(null)(fields), "4251fce8-792c-50e2-b1b7-62769042d3d5");
+  assert.equal(createIdAssigner(idScope("key-a"))(fields), a, "the same key, the same id");
 });

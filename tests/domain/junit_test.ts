@@ -1,10 +1,16 @@
 // The JUnit mapping on hand-made reports: the edge cases real runners rarely show all at once.
 import assert from "node:assert/strict";
-import { type JunitCase, junitToExecutions, parseJunitTimestamp } from "../../src/domain/junit.ts";
+import { type JunitCase, type JunitOptions, junitToExecutions } from "../../src/domain/junit.ts";
+import { parseJunitTimestamp } from "../../src/domain/junit_case.ts";
 import { ReportError } from "../../src/domain/junit_xml.ts";
 
-function refused(text: string, pattern: RegExp, kind: "invalid" | "empty" = "invalid") {
-  assert.throws(() => junitToExecutions(text), (error: Error) => {
+function refused(
+  text: string,
+  pattern: RegExp,
+  kind: ReportError["kind"] = "invalid",
+  options: JunitOptions = {},
+) {
+  assert.throws(() => junitToExecutions(text, options), (error: Error) => {
     assert.ok(error instanceof ReportError, String(error));
     assert.equal(error.kind, kind);
     assert.match(error.message, pattern);
@@ -156,7 +162,37 @@ Deno.test("JUnit timestamps are read with or without an offset, and impossible d
     Date.UTC(2026, 10, 28, 11, 0, 0, 500),
   );
   assert.equal(parseJunitTimestamp("2026-02-30T10:00:00Z"), undefined);
+  assert.equal(parseJunitTimestamp("2026-11-28T24:30:00Z"), undefined, "no hour past 23");
   assert.equal(parseJunitTimestamp("1764324000"), undefined);
+});
+
+Deno.test("JUnit timestamps in years 0000 to 0099 keep their year instead of moving to the 1900s", () => {
+  assert.equal(
+    new Date(parseJunitTimestamp("0050-06-01T00:00:00Z")!).toISOString(),
+    "0050-06-01T00:00:00.000Z",
+  );
+  assert.equal(
+    new Date(parseJunitTimestamp("0099-12-31T23:00:00-02:00")!).toISOString(),
+    "0100-01-01T01:00:00.000Z",
+  );
+  assert.equal(parseJunitTimestamp("0000-01-01T00:00:00Z"), Date.parse("0000-01-01T00:00:00Z"));
+  const { cases: [item] } = junitToExecutions(
+    `<testsuite timestamp="0007-03-04T05:06:07Z"><testcase name="t" time="1"/></testsuite>`,
+  );
+  assert.equal(item.execution?.startedAt, "0007-03-04T05:06:07.000Z");
+});
+
+Deno.test("a testcase time past the largest durationMs is that testcase's problem, and the testcases after it keep their start", () => {
+  const { cases } = junitToExecutions(`<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase name="huge" time="9e15"/><testcase name="after" time="1"/>
+  <testcase name="max" time="2147483.647"/>
+</testsuite>`);
+  assert.deepEqual(cases[0].problem, {
+    path: "durationMs",
+    message: 'the testcase time "9e15" is over 2147483.647 seconds',
+  });
+  assert.equal(cases[1].execution?.startedAt, "2026-11-28T10:00:00.000Z");
+  assert.equal(cases[2].execution?.durationMs, 2147483647);
 });
 
 Deno.test("time is read as seconds (thousands grouped or not); a time that is no number is the item's problem", () => {
@@ -225,16 +261,23 @@ Deno.test("a DOCTYPE, entities and external references are refused before any ex
 Deno.test("malformed XML, another root element and an empty report are refused with where and why", () => {
   refused(
     `<testsuite>\n  <testcase name="a">\n</testsuite>`,
-    /Expected closing tag 'testcase'.*\(line 3, column 1\)/,
+    /unexpected close tag, expected <\/testcase> \(line 3, column 12\)/,
   );
-  refused(`<testsuite><testcase name="a" name="b"/></testsuite>`, /repeated.*line 1, column \d+/);
-  refused(`not xml`, /line 1, column 1/);
+  refused(
+    `<testsuite><testcase name="a" name="b"/></testsuite>`,
+    /duplicate attribute: name \(line 1, column \d+\)/,
+  );
+  refused(`not xml`, /text data outside of root node \(line 1, column \d+\)/);
+  refused(`<testsuite/><testsuite/>`, /only one root/);
   refused(
     `<results><test/></results>`,
     /root element is <results>, not <testsuites> or <testsuite>/,
   );
   refused(`<testsuites><testsuite name="empty"/></testsuites>`, /it has no <testcase>/, "empty");
-  refused(`${"<testsuite>".repeat(100)}${"</testsuite>".repeat(100)}`, /Cannot read the XML/);
+  refused(
+    `${"<testsuite>".repeat(100)}${"</testsuite>".repeat(100)}`,
+    /nested more than 64 deep \(line 1, column \d+\)/,
+  );
 });
 
 Deno.test("10,000 testcases are read in order; one more than the limit is refused as too many", () => {
@@ -258,4 +301,57 @@ Deno.test("10,000 testcases are read in order; one more than the limit is refuse
     );
     return true;
   });
+});
+
+Deno.test("the element count, attribute values and attributes per element are bounded while the XML is read", () => {
+  const empties = (n: number) => `<testsuite><testcase name="a"/>${"<a/>".repeat(n)}</testsuite>`;
+  const report = empties(98);
+  assert.equal(junitToExecutions(report, { maxElements: 100 }).cases.length, 1, "100 is within");
+  refused(
+    empties(99),
+    /^Cannot read the XML: it has more than 100 elements; split the report \(line 1, column \d+\)$/,
+    "too_large",
+    { maxElements: 100 },
+  );
+  refused(
+    `<testsuite><testcase name="a" classname="${"c".repeat(1_048_577)}"/></testsuite>`,
+    /the attribute "classname" has a value over 1048576 characters/,
+    "too_large",
+  );
+  assert.equal(
+    junitToExecutions(
+      `<testsuite><testcase name="a" classname="${"c".repeat(1_048_576)}"/></testsuite>`,
+      { startedAt: "2026-11-28T10:00:00Z" },
+    ).cases.length,
+    1,
+    "an attribute of exactly the limit is read",
+  );
+  const many = Array.from({ length: 1001 }, (_, i) => `a${i}=""`).join(" ");
+  refused(
+    `<testsuite><testcase name="a" ${many}/></testsuite>`,
+    /an element has more than 1000 attributes/,
+    "too_large",
+  );
+});
+
+Deno.test("only what a testcase maps is kept: system-out is counted in bytes, other elements and their testcases are skipped", () => {
+  const out = "é".repeat(300_000);
+  const { cases } = junitToExecutions(`<testsuite name="S" timestamp="2026-11-28T10:00:00Z">
+  <testcase name="a"><system-out>${out}</system-out><system-out><![CDATA[ab]]>c&amp;</system-out>
+    <properties><property name="testCaseKey">KEY-1</property></properties>
+    <failure type="E">${
+    "why ".repeat(20_000)
+  }</failure><extra><failure message="no"/></extra></testcase>
+  <wrapper><testcase name="hidden"/></wrapper>
+  <testcase name="b"/>
+</testsuite>`);
+  assert.deepEqual(cases.map((item) => item.testCaseKey), ["KEY-1", "b"]);
+  const first = execution(cases[0]);
+  assert.deepEqual(first.attributes, {
+    outcome: "failure",
+    suite: "S",
+    systemOutBytes: 600_004,
+  });
+  assert.equal((first.comment as string).length, 4000);
+  assert.ok((first.comment as string).startsWith("E: why why"));
 });

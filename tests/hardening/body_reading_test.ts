@@ -6,6 +6,7 @@ import {
   dropSchema,
   eventually,
   executions,
+  peakRssMb,
   postBatch,
   slowUpload,
   spawnService,
@@ -91,12 +92,6 @@ Deno.test("a client that goes away mid-upload is logged at info and leaves no er
     await close();
   }
 });
-
-/** Peak resident memory of a process, in MB (Linux). */
-function peakRssMb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
-}
 
 Deno.test("16 MiB bodies of millions of items are refused with 413 while they are read, in bounded memory", async () => {
   const schema = uniqueName("t");

@@ -1,6 +1,8 @@
 // POST /v1/imports/junit against the real service and PostgreSQL: answers, idempotent re-uploads,
 // refused XML and the batch limits.
 import assert from "node:assert/strict";
+import { createIdAssigner, idScope, withDerivedId } from "../../src/domain/execution_id.ts";
+import { junitToExecutions } from "../../src/domain/junit.ts";
 import { importExamples } from "../../src/http/import_schemas.ts";
 import { pendingEvents, postReport, sqlFor, startTestService } from "../_helpers.ts";
 
@@ -167,7 +169,7 @@ Deno.test("POST /v1/imports/junit refuses unsafe or malformed XML, wrong types a
       await postReport(url, `<testsuite>\n  <testcase name="a">\n</testsuite>`),
       400,
       "INVALID_BODY",
-      /^Cannot read the XML: Expected closing tag 'testcase' .*\(line 3, column 1\)$/,
+      /^Cannot read the XML: unexpected close tag, expected <\/testcase> \(line 3, column 12\)$/,
     );
     await expectError(await postReport(url, `<testsuite/>`), 400, "INVALID_BODY", /no <testcase>/);
     await expectError(
@@ -246,6 +248,142 @@ Deno.test("POST /v1/imports/junit answers 207 with each testCaseKey when only so
       { path: "testCaseKey", message: "must be at most 255 characters" },
     ]);
   } finally {
+    await close();
+  }
+});
+
+Deno.test("POST /v1/imports/junit refuses a testcase whose time is past the largest durationMs as its own item, never as a 500", async () => {
+  const { url, close } = await startTestService();
+  try {
+    const response = await postReport(
+      url,
+      `<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="T" name="huge" time="9e15"/>
+  <testcase classname="T" name="after" time="1"/>
+</testsuite>`,
+    );
+    assert.equal(response.status, 207);
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    const body = await response.json();
+    assert.deepEqual(
+      body.items.map((item: { status: string; error?: { code: string } }) => [
+        item.status,
+        item.error?.code,
+      ]),
+      [["failed", "VALIDATION_FAILED"], ["created", undefined]],
+    );
+    assert.deepEqual(body.items[0].error.details, [
+      { path: "durationMs", message: 'the testcase time "9e15" is over 2147483.647 seconds' },
+    ]);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("POST /v1/imports/junit stores a timestamp in years 0001 to 0099 as sent, not in the 1900s", async () => {
+  const { url, config, close } = await startTestService();
+  const sql = sqlFor(config.DB_SCHEMA);
+  try {
+    const response = await postReport(
+      url,
+      `<testsuite timestamp="0050-06-01T00:00:00Z"><testcase classname="T" name="old" time="1"/></testsuite>`,
+    );
+    assert.equal(response.status, 200);
+    const body = await response.json();
+    const [stored] = await sql`
+      select to_char(started_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') as started
+      from executions where id = ${body.items[0].id}`;
+    assert.equal(stored.started, "0050-06-01 00:00:00");
+  } finally {
+    await sql.end();
+    await close();
+  }
+});
+
+Deno.test("POST /v1/imports/junit stores a testcase the report repeats word for word as two executions, and a re-upload as two duplicates", async () => {
+  const { url, config, close } = await startTestService();
+  const sql = sqlFor(config.DB_SCHEMA);
+  const report = `<testsuite timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="T" name="flaky" time="0"/>
+  <testcase classname="T" name="flaky" time="0"/>
+</testsuite>`;
+  try {
+    const first = await postReport(url, report);
+    assert.equal(first.status, 200);
+    const body = await first.json();
+    assert.deepEqual([body.created, body.duplicates, body.failed], [2, 0, 0]);
+    const [a, b] = body.items.map((item: { id: string }) => item.id);
+    assert.notEqual(a, b);
+    assert.deepEqual(
+      (await sql`select id from executions order by id`).map((row) => row.id),
+      [a, b].sort(),
+    );
+
+    const again = await (await postReport(url, report)).json();
+    assert.deepEqual([again.created, again.duplicates, again.failed], [0, 2, 0]);
+    assert.deepEqual(again.items.map((item: { id: string }) => item.id), [a, b]);
+  } finally {
+    await sql.end();
+    await close();
+  }
+});
+
+Deno.test("POST /v1/imports/junit derives ids no other key can foresee: key B storing the public-rule ids first does not block key A, and A's re-upload is all duplicates", async () => {
+  const { url, config, close } = await startTestService({ API_KEYS: "key-a,key-b" });
+  const sql = sqlFor(config.DB_SCHEMA);
+  const report = `<testsuite name="Login" timestamp="2026-11-28T10:00:00Z">
+  <testcase classname="Login" name="ok" time="1"/><testcase classname="Login" name="ok" time="1"/>
+</testsuite>`;
+  const post = (key: string) =>
+    fetch(`${url}/v1/imports/junit`, {
+      method: "POST",
+      headers: { "content-type": "application/xml", authorization: `Bearer ${key}` },
+      body: report,
+    });
+  const idsOf = (body: { items: Array<{ id: string }> }) => body.items.map((item) => item.id);
+  try {
+    // What anyone can compute from the report: the ids the public rule gives without a key.
+    const publicIds = junitToExecutions(report).cases.map((item) =>
+      withDerivedId(item.execution!, createIdAssigner()).id as string
+    );
+    const squat = await fetch(`${url}/v1/executions/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer key-b" },
+      body: JSON.stringify({
+        executions: publicIds.map((id) => ({
+          id,
+          testCaseKey: "Login.ok",
+          status: "FAILED",
+          startedAt: "2026-11-28T10:00:00Z",
+          comment: "taken by key B",
+        })),
+      }),
+    });
+    assert.equal(squat.status, 200);
+    await squat.body?.cancel();
+    const first = await post("key-a");
+    assert.equal(first.status, 200);
+    const byA = await first.json();
+    assert.deepEqual([byA.created, byA.duplicates, byA.failed], [2, 0, 0]);
+    const scope = idScope("key-a");
+    const assign = createIdAssigner(scope);
+    assert.deepEqual(
+      idsOf(byA),
+      junitToExecutions(report).cases.map((item) => withDerivedId(item.execution!, assign).id),
+      "the documented rule, scoped by key A",
+    );
+
+    const again = await (await post("key-a")).json();
+    assert.deepEqual([again.created, again.duplicates, again.failed], [0, 2, 0]);
+    assert.deepEqual(idsOf(again), idsOf(byA));
+
+    const byB = await (await post("key-b")).json();
+    assert.deepEqual([byB.created, byB.failed], [2, 0], "B's own import has B's own ids");
+    assert.equal(new Set([...idsOf(byA), ...idsOf(byB), ...publicIds]).size, 6);
+    const [{ count }] = await sql`select count(*)::int as count from executions`;
+    assert.equal(count, 6);
+  } finally {
+    await sql.end();
     await close();
   }
 });
