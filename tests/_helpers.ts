@@ -123,8 +123,11 @@ export async function slowUpload(port: number, declaredLength?: number) {
     `POST /v1/executions/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${length}\r\n${start}`,
   ));
   return {
-    /** The response the service sends, as its status line and body, or "closed". */
-    async response(): Promise<{ status: string; body: string }> {
+    /**
+     * The response the service sends, as its status line, header lines (lower-cased) and body;
+     * status "closed" when the connection ended without one.
+     */
+    async response(): Promise<{ status: string; headers: string; body: string }> {
       let text = "";
       const buffer = new Uint8Array(8192);
       while (true) {
@@ -133,7 +136,9 @@ export async function slowUpload(port: number, declaredLength?: number) {
         text += new TextDecoder().decode(buffer.subarray(0, n));
         if (/\r\n\r\n[\s\S]*\}$/.test(text)) break;
       }
-      return { status: text.split("\r\n")[0] || "closed", body: text.split("\r\n\r\n")[1] ?? "" };
+      const [head, body = ""] = text.split("\r\n\r\n");
+      const [status, ...headers] = head.split("\r\n");
+      return { status: status || "closed", headers: headers.join("\n").toLowerCase(), body };
     },
     close: () => conn.close(),
   };
