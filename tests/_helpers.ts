@@ -208,23 +208,39 @@ export interface Consumed {
   partition: number;
 }
 
+/** Options of consumeTopic. */
+export interface ConsumeOptions {
+  /**
+   * Once the end is reached, how long no new message may arrive before reading stops, in ms: the
+   * window in which a late second copy (a retry after a timeout, a chunk sent again) would show.
+   * @default 0
+   */
+  quietMs?: number;
+}
+
 /**
- * Reads a topic from the beginning until `expected` distinct ce_ids were seen or `timeoutMs`
- * passed; returns every message read (duplicates included).
+ * Reads a topic from the beginning until at least `expected` distinct ce_ids were seen and every
+ * partition was read up to its end offset (high watermark) taken after that, or until `timeoutMs`
+ * passed; returns every message read, second copies included, so that comparing the count with
+ * the distinct ids finds any event sent twice.
  */
 export async function consumeTopic(
   topic: string,
   expected: number,
   timeoutMs = 60_000,
+  options: ConsumeOptions = {},
 ): Promise<Consumed[]> {
   const kafka = testKafka();
   const consumer = kafka.consumer({ groupId: uniqueName("g"), maxWaitTimeInMs: 200 });
+  const admin = kafka.admin();
   const messages: Consumed[] = [];
   const ids = new Set<string>();
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => done = resolve);
-  const timer = setTimeout(() => done(), timeoutMs);
+  // The next offset to read in each partition.
+  const next = new Map<number, bigint>();
+  let lastMessageAt = performance.now();
+  const deadline = performance.now() + timeoutMs;
   try {
+    await admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -241,16 +257,26 @@ export async function consumeTopic(
             partition: batch.partition,
           });
           ids.add(headers.ce_id);
+          next.set(batch.partition, BigInt(message.offset) + 1n);
+          lastMessageAt = performance.now();
         }
-        if (ids.size >= expected) done();
         return Promise.resolve();
       },
     });
-    await finished;
+    const quietMs = options.quietMs ?? 0;
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (ids.size < expected || performance.now() - lastMessageAt < quietMs) continue;
+      const ends = await admin.fetchTopicOffsets(topic);
+      const atEnd = ends.every(({ partition, high, low }) =>
+        (next.get(partition) ?? BigInt(low)) >= BigInt(high)
+      );
+      if (atEnd) break;
+    }
     return messages;
   } finally {
-    clearTimeout(timer);
     await consumer.disconnect();
+    await admin.disconnect();
   }
 }
 
