@@ -123,8 +123,11 @@ export async function slowUpload(port: number, declaredLength?: number) {
     `POST /v1/executions/batch HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${length}\r\n${start}`,
   ));
   return {
-    /** The response the service sends, as its status line and body, or "closed". */
-    async response(): Promise<{ status: string; body: string }> {
+    /**
+     * The response the service sends, as its status line, header lines (lower-cased) and body;
+     * status "closed" when the connection ended without one.
+     */
+    async response(): Promise<{ status: string; headers: string; body: string }> {
       let text = "";
       const buffer = new Uint8Array(8192);
       while (true) {
@@ -133,7 +136,9 @@ export async function slowUpload(port: number, declaredLength?: number) {
         text += new TextDecoder().decode(buffer.subarray(0, n));
         if (/\r\n\r\n[\s\S]*\}$/.test(text)) break;
       }
-      return { status: text.split("\r\n")[0] || "closed", body: text.split("\r\n\r\n")[1] ?? "" };
+      const [head, body = ""] = text.split("\r\n\r\n");
+      const [status, ...headers] = head.split("\r\n");
+      return { status: status || "closed", headers: headers.join("\n").toLowerCase(), body };
     },
     close: () => conn.close(),
   };
@@ -203,23 +208,39 @@ export interface Consumed {
   partition: number;
 }
 
+/** Options of consumeTopic. */
+export interface ConsumeOptions {
+  /**
+   * Once the end is reached, how long no new message may arrive before reading stops, in ms: the
+   * window in which a late second copy (a retry after a timeout, a chunk sent again) would show.
+   * @default 0
+   */
+  quietMs?: number;
+}
+
 /**
- * Reads a topic from the beginning until `expected` distinct ce_ids were seen or `timeoutMs`
- * passed; returns every message read (duplicates included).
+ * Reads a topic from the beginning until at least `expected` distinct ce_ids were seen and every
+ * partition was read up to its end offset (high watermark) taken after that, or until `timeoutMs`
+ * passed; returns every message read, second copies included, so that comparing the count with
+ * the distinct ids finds any event sent twice.
  */
 export async function consumeTopic(
   topic: string,
   expected: number,
   timeoutMs = 60_000,
+  options: ConsumeOptions = {},
 ): Promise<Consumed[]> {
   const kafka = testKafka();
   const consumer = kafka.consumer({ groupId: uniqueName("g"), maxWaitTimeInMs: 200 });
+  const admin = kafka.admin();
   const messages: Consumed[] = [];
   const ids = new Set<string>();
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => done = resolve);
-  const timer = setTimeout(() => done(), timeoutMs);
+  // The next offset to read in each partition.
+  const next = new Map<number, bigint>();
+  let lastMessageAt = performance.now();
+  const deadline = performance.now() + timeoutMs;
   try {
+    await admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -236,16 +257,26 @@ export async function consumeTopic(
             partition: batch.partition,
           });
           ids.add(headers.ce_id);
+          next.set(batch.partition, BigInt(message.offset) + 1n);
+          lastMessageAt = performance.now();
         }
-        if (ids.size >= expected) done();
         return Promise.resolve();
       },
     });
-    await finished;
+    const quietMs = options.quietMs ?? 0;
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (ids.size < expected || performance.now() - lastMessageAt < quietMs) continue;
+      const ends = await admin.fetchTopicOffsets(topic);
+      const atEnd = ends.every(({ partition, high, low }) =>
+        (next.get(partition) ?? BigInt(low)) >= BigInt(high)
+      );
+      if (atEnd) break;
+    }
     return messages;
   } finally {
-    clearTimeout(timer);
     await consumer.disconnect();
+    await admin.disconnect();
   }
 }
 

@@ -455,7 +455,7 @@ Deno.test("submitting an NDJSON file stores the valid rows, exits 1, and writes 
       3,
       "each batch id is printed",
     );
-    assert.match(run.stdout, /1 row needs fixing|2 rows need fixing|3 rows need fixing/);
+    assert.match(run.stdout, /(^|[^\d,])3 rows need fixing/m);
 
     const [{ count }] = await sql`select count(*)::int as count from executions`;
     assert.equal(count, 97);

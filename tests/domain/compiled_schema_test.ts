@@ -1,8 +1,9 @@
 // validateExecution runs zod's compiled parser of ExecutionInputSchema: it must answer exactly as
-// the runtime parser does, for items that pass and for items that do not.
+// the runtime parser does, for items that pass and for items that do not; the test calls both.
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { ExecutionInputSchema } from "../../src/domain/execution.ts";
+import { validateExecution } from "../../src/domain/validate.ts";
 import { execution } from "../_helpers.ts";
 
 const compiled = z.compile(ExecutionInputSchema);
@@ -55,6 +56,18 @@ Deno.test("the compiled parser answers as the runtime parser does, data and issu
         assert.equal(fast.success, runtime.success);
         if (runtime.success && fast.success) assert.deepEqual(fast.data, runtime.data);
         else assert.deepEqual(fast.error?.issues, runtime.error?.issues);
+        // What the service runs: the same verdict, the same value, a detail at each issue's path.
+        const checked = validateExecution(item);
+        assert.equal(checked.ok, runtime.success);
+        if (checked.ok) assert.deepEqual(checked.value, runtime.data);
+        else {
+          const paths = runtime.error!.issues.flatMap((issue) =>
+            issue.code === "unrecognized_keys"
+              ? issue.keys.map((key) => [...issue.path, key].join("."))
+              : [issue.path.join(".")]
+          );
+          assert.deepEqual(checked.details.map((detail) => detail.path), paths);
+        }
       }
     });
   }

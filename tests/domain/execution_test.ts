@@ -13,12 +13,12 @@ import {
 import { toRecord, toRecordByLoop, validateExecution } from "../../src/domain/validate.ts";
 import { execution } from "../_fakes/fixtures.ts";
 
-// Compile-time: what a client sends and what a record holds name the same fields.
+// Compile-time (checked by `deno check`, not at run time): what a client sends and what a record
+// holds name the same fields.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameFields: Same<keyof ExecutionInput, keyof ExecutionRecord> = true;
+const _sameFields: Same<keyof ExecutionInput, keyof ExecutionRecord> = true;
 
 Deno.test("the request schema has exactly the registry's client fields, in its order", () => {
-  assert.ok(sameFields);
   assert.deepEqual(
     Object.keys(ExecutionInputSchema.shape),
     RECORD_FIELDS.map((field) => field.name),

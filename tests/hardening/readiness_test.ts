@@ -23,7 +23,11 @@ Deno.test("500 concurrent /readyz probes cost one database round trip and no out
     assert.deepEqual(probes, [], "nothing but the ping: no outbox count, no migrations read");
     // Before: pending migrations read from disk and the outbox counted on every call (about
     // 160 to 250 ms each with a 2-million-row backlog).
-    assert.ok(statements.length <= 2, `${statements.length} statements for 500 probes`);
+    // At least one real ping reached the database (a no-op ping would send none), at most two.
+    assert.ok(
+      statements.length >= 1 && statements.length <= 2,
+      `${statements.length} statements for 500 probes`,
+    );
     console.log(`500 probes: ${statements.length} statement(s), ${Math.round(ms)} ms in all`);
   } finally {
     await close();

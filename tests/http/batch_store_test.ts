@@ -170,19 +170,32 @@ Deno.test("a chunk holding one item the database rejects still stores the chunk'
   }
 });
 
-Deno.test("50 concurrent 1,000-item batches on a pool of 10 connections all succeed without deadlock", async () => {
-  const { url, config, close } = await startTestService({ DB_POOL_MAX: "10" });
+Deno.test("50 concurrent 1,000-item batches with overlapping ids in opposite orders all succeed without deadlock", async () => {
+  // One chunk per batch, so a batch's rows go in one transaction.
+  const { url, config, close } = await startTestService({
+    DB_POOL_MAX: "10",
+    BATCH_CHUNK_SIZE: "1000",
+  });
   const sql = sqlFor(config.DB_SCHEMA);
+  // 25 pairs of batches: each pair holds the same 1,000 new ids, one of them in reverse, so its
+  // two transactions meet the same ids in opposite orders.
+  const batches = Array.from({ length: 25 }, () => executions(1000))
+    .flatMap((items) => [items, items.toReversed()]);
   try {
-    const responses = await Promise.all(
-      Array.from({ length: 50 }, () => postBatch(url, executions(1000))),
-    );
+    const responses = await Promise.all(batches.map((items) => postBatch(url, items)));
     const statuses = responses.map((response) => response.status);
     const bodies = await Promise.all(responses.map((response) => response.json()));
-    assert.deepEqual(new Set(statuses), new Set([200]));
-    assert.equal(bodies.reduce((sum, body) => sum + body.created, 0), 50_000);
+    assert.deepEqual(
+      statuses,
+      batches.map(() => 200),
+      JSON.stringify(bodies.find((b) => !b.items)),
+    );
+    const sum = (field: string) => bodies.reduce((total, body) => total + body[field], 0);
+    assert.equal(sum("created"), 25_000, "each id stored once");
+    assert.equal(sum("duplicates"), 25_000, "the other copy a duplicate");
+    assert.equal(sum("failed"), 0);
     const [{ count }] = await sql`select count(*)::int as count from executions`;
-    assert.equal(count, 50_000);
+    assert.equal(count, 25_000);
   } finally {
     await sql.end();
     await close();
