@@ -1,5 +1,6 @@
 // Entry of `./dev submit PATH...`: read the reports, send them in batches, print each batch id and
 // a summary, and keep the rows that were not stored in a failure file beside each input.
+import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
@@ -8,6 +9,15 @@ import { prepareRows } from "./prepare_rows.ts";
 import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
 import { failureCsv, failureLines, formatSummary } from "./report.ts";
+import {
+  commandArgs,
+  environment,
+  exitWith,
+  isMainModule,
+  workingFolder,
+  writeStderr,
+  writeStdout,
+} from "./runtime.ts";
 import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
 
 /** Exit codes, part of the CLI's contract. */
@@ -22,11 +32,11 @@ export const ExitCode = {
 export interface SubmitIo {
   /** EXECUTION_INGEST_URL and EXECUTION_INGEST_API_KEY. */
   env: Record<string, string | undefined>;
-  /** The caller's folder, which relative paths start from. @default Deno.cwd() */
+  /** The caller's folder, which relative paths start from. @default the working folder */
   cwd?: string;
-  /** @default to Deno.stdout */
+  /** @default to standard output */
   stdout?: (text: string) => void;
-  /** @default to Deno.stderr */
+  /** @default to standard error */
   stderr?: (text: string) => void;
   /** Redraw the progress line in place. @default stderr is a terminal */
   tty?: boolean;
@@ -34,14 +44,6 @@ export interface SubmitIo {
 
 /** Unreadable rows named one by one on stderr before the rest are only counted. */
 const MAX_PROBLEMS_SHOWN = 10;
-
-const encoder = new TextEncoder();
-function writeAll(file: { writeSync(bytes: Uint8Array): number }) {
-  return (text: string) => {
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-  };
-}
 
 /** Where an input's failed rows go: --failures for a single input, else beside the input. */
 function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
@@ -54,9 +56,9 @@ function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
 
 /** Runs the CLI with the given arguments and returns its exit code. */
 export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
-  const stdout = io.stdout ?? writeAll(Deno.stdout);
-  const stderr = io.stderr ?? writeAll(Deno.stderr);
-  const cwd = io.cwd ?? Deno.cwd();
+  const stdout = io.stdout ?? writeStdout;
+  const stderr = io.stderr ?? writeStderr;
+  const cwd = io.cwd ?? workingFolder();
   const began = performance.now();
   const fail = (message: string) => {
     stderr(`error: ${message}\n`);
@@ -180,7 +182,7 @@ async function writeFailures(
     const header = headers[source];
     const asCsv = target.path.toLowerCase().endsWith(".csv");
     try {
-      await Deno.writeTextFile(
+      await writeFile(
         target.path,
         asCsv ? failureCsv(failures, header ?? []) : failureLines(failures),
       );
@@ -216,12 +218,9 @@ function advice(outcome: SubmitOutcome): string {
   return lines.map((line) => `${line}\n`).join("");
 }
 
-if (import.meta.main) {
-  const env = {
-    EXECUTION_INGEST_URL: Deno.env.get("EXECUTION_INGEST_URL"),
-    EXECUTION_INGEST_API_KEY: Deno.env.get("EXECUTION_INGEST_API_KEY"),
-  };
+if (isMainModule(import.meta)) {
+  const env = environment();
   // `deno task` (and ./dev) run from the project folder; INIT_CWD is the folder the caller was in.
-  const cwd = Deno.env.get("INIT_CWD") || Deno.cwd();
-  Deno.exit(await runSubmit(Deno.args, { env, cwd }));
+  const cwd = env.INIT_CWD || workingFolder();
+  exitWith(await runSubmit(commandArgs(), { env, cwd }));
 }
