@@ -4,11 +4,12 @@ import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
+import { checkItems } from "./dry_run.ts";
 import { expandInputs, type InputFile } from "./inputs.ts";
 import { prepareRows } from "./prepare_rows.ts";
 import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
-import { failureCsv, failureLines, formatSummary } from "./report.ts";
+import { failureCsv, failureLines, failureText, formatSummary } from "./report.ts";
 import {
   commandArgs,
   environment,
@@ -18,7 +19,9 @@ import {
   writeStderr,
   writeStdout,
 } from "./runtime.ts";
+import { asksSoftFail, softly } from "./soft_fail.ts";
 import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
+import { appendSummary, type SummaryFacts } from "./summary.ts";
 
 /** Exit codes, part of the CLI's contract. */
 export const ExitCode = {
@@ -54,8 +57,13 @@ function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
   return { path: file.path + suffix, shown: file.shown + suffix };
 }
 
-/** Runs the CLI with the given arguments and returns its exit code. */
-export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
+/** Runs the CLI with the given arguments and returns its exit code (0 with --soft-fail). */
+export function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
+  const run = () => submit(argv, io);
+  return asksSoftFail(argv) ? softly(run, io.stderr ?? writeStderr) : run();
+}
+
+async function submit(argv: string[], io: SubmitIo): Promise<number> {
   const stdout = io.stdout ?? writeStdout;
   const stderr = io.stderr ?? writeStderr;
   const cwd = io.cwd ?? workingFolder();
@@ -126,6 +134,36 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
       }; pass --allow-empty if that is expected`,
     );
   }
+  const summarize = async (outcome: SubmitOutcome, failureFiles: string[]) => {
+    if (args.summaryPath === undefined) return;
+    const facts: SummaryFacts = {
+      outcome,
+      files: files.map((file) => file.shown),
+      url: args.url,
+      dryRun: args.dryRun,
+      elapsedMs: performance.now() - began,
+      failureFiles,
+    };
+    // The summary is a courtesy to the reader of a CI page: failing to write it fails nothing.
+    await appendSummary(resolve(cwd, args.summaryPath), facts).catch((error) =>
+      stderr(`warning: Cannot write the summary to "${args.summaryPath}": ${error.message}\n`)
+    );
+  };
+
+  if (args.dryRun) {
+    const outcome = checkItems(items);
+    const invalid = outcome.failures.filter((f) => f.code !== LocalErrorCode.UNPARSEABLE);
+    for (const failure of invalid.slice(0, MAX_PROBLEMS_SHOWN)) {
+      note(`warning: ${files[failure.source ?? 0].shown}: ${failureText(failure)}`);
+    }
+    if (invalid.length > MAX_PROBLEMS_SHOWN) {
+      note(`warning: ${invalid.length - MAX_PROBLEMS_SHOWN} more rows are invalid`);
+    }
+    stdout(formatSummary(outcome, performance.now() - began, { dryRun: true }));
+    stdout("Dry run: nothing was sent, no failure file was written.\n");
+    await summarize(outcome, []);
+    return outcome.failures.length > 0 ? ExitCode.SOME_FAILED : ExitCode.OK;
+  }
 
   const client = createBatchClient({
     url: args.url,
@@ -152,12 +190,18 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   });
   progress.end();
   if (outcome.stopped) stderr(`error: ${outcome.stopped.message}\n`);
+  if (
+    outcome.stopped?.reason === "unreachable" && outcome.batches === 0 && args.urlFrom === "default"
+  ) {
+    stderr(`hint: neither --url nor EXECUTION_INGEST_URL is set, so ${args.url} was tried\n`);
+  }
   stdout(formatSummary(outcome, performance.now() - began));
 
   const written = await writeFailures(outcome, files, headers, args, cwd, stderr);
   if (written === undefined) return ExitCode.USAGE;
   for (const shown of written) stdout(`Rows not stored are in ${shown}.\n`);
   stdout(advice(outcome));
+  await summarize(outcome, written);
 
   if (outcome.stopped) {
     return outcome.stopped.reason === "refused" ? ExitCode.USAGE : ExitCode.UNREACHABLE;
