@@ -14,7 +14,7 @@ USER deno
 # The test-only packages leave both before anything is fetched; the rest keeps the lock's versions.
 COPY --chown=deno:deno deno.json deno.lock ./
 RUN deno remove --frozen=false @seriousme/openapi-schema-validator @sinonjs/fake-timers ajv \
-    ajv-formats dclint dockerfile-utils playwright-core \
+    ajv-formats dclint dockerfile-utils playwright-core yaml \
   && deno install --frozen
 COPY src/ ./src/
 RUN deno cache --frozen src/main.ts src/publish/publishing_worker_entry.ts src/db/embedded_postgres_worker.ts
