@@ -55,6 +55,27 @@ export function isMainModule(meta: ImportMeta): boolean {
   }
 }
 
+/**
+ * Adds what Node.js 18 lacks and the shared code uses: String.prototype.isWellFormed (ES2024,
+ * Node.js 20), with which the execution rules refuse lone surrogates. Called once by the entry.
+ */
+export function fillRuntimeGaps(): void {
+  if (typeof String.prototype.isWellFormed === "function") return;
+  Object.defineProperty(String.prototype, "isWellFormed", {
+    configurable: true,
+    writable: true,
+    // encodeURIComponent throws URIError on a lone surrogate and on nothing else.
+    value: function isWellFormed(this: string): boolean {
+      try {
+        encodeURIComponent(this);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+}
+
 /** Whether an error from node:fs says the path does not exist. */
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "ENOENT";

@@ -14,6 +14,7 @@ import {
   commandArgs,
   environment,
   exitWith,
+  fillRuntimeGaps,
   isMainModule,
   workingFolder,
   writeStderr,
@@ -263,6 +264,7 @@ function advice(outcome: SubmitOutcome): string {
 }
 
 if (isMainModule(import.meta)) {
+  fillRuntimeGaps();
   const env = environment();
   // `deno task` (and ./dev) run from the project folder; INIT_CWD is the folder the caller was in.
   const cwd = env.INIT_CWD || workingFolder();
