@@ -96,7 +96,9 @@ the server answers "duplicate" for rows it already has.
 
 Retries: 429 and 5xx answers wait for the server's Retry-After (else an exponential backoff
 from 0.5 s), and so do network errors and timeouts; other 4xx answers are not retried. A batch
-answered 413 (too large for the server) is split in halves.
+answered 413 (too large for the server) is split in halves. Before the server has answered
+once, a connection that cannot be made (refused, unknown host) ends the run at once (exit 3):
+the URL is likely wrong.
 
 Failure file: in input order, each row as sent (with its id) plus "_error" (NDJSON: an object
 {"index", "line", "code", "message", "details"}; CSV: a last column of text); index counts the
