@@ -205,6 +205,10 @@ Deno.test("the GitHub composite action downloads the CLI from the service and st
         );
         assert.equal(soft.code, 0);
         assert.match(
+          await Deno.readTextFile(`${runnerTemp}/step_summary.md`),
+          /### execution-ingest: results not sent \(cannot download the CLI from http:\/\/127\.0\.0\.1:9\/cli\/submit\.mjs\)\n$/,
+        );
+        assert.match(
           soft.stdout,
           /::warning::Cannot download the submit CLI from http:\/\/127\.0\.0\.1:9\/cli\/submit\.mjs/,
         );
