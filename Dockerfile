@@ -14,10 +14,13 @@ USER deno
 # The test-only packages leave both before anything is fetched; the rest keeps the lock's versions.
 COPY --chown=deno:deno deno.json deno.lock ./
 RUN deno remove --frozen=false @seriousme/openapi-schema-validator @sinonjs/fake-timers ajv \
-    ajv-formats dclint dockerfile-utils playwright-core \
+    ajv-formats dclint dockerfile-utils playwright-core yaml \
   && deno install --frozen
 COPY src/ ./src/
 RUN deno cache --frozen src/main.ts src/publish/publishing_worker_entry.ts src/db/embedded_postgres_worker.ts
+# The submit CLI as one file, served at /cli/submit.mjs (CLI_BUNDLE_PATH): built from this image's src/.
+COPY scripts/build_cli.ts ./scripts/
+RUN deno task build:cli
 
 VOLUME /app/data
 EXPOSE 8080

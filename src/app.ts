@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import type { Logger } from "./domain/ports.ts";
 import { type AdminRoutesDeps, createAdminRoutes } from "./http/admin_routes.ts";
 import { type KeyRing, requireKey } from "./http/auth.ts";
+import { type CliRoutesDeps, createCliRoutes } from "./http/cli_routes.ts";
 import { createErrorHandler, notFound } from "./http/error_mapper.ts";
 import { createExecutionRoutes, type ExecutionRoutesDeps } from "./http/execution_routes.ts";
 import { type ConsoleDeps, createConsoleRoutes } from "./http/console/console_routes.tsx";
@@ -22,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   /** The operator console at /console (sessions and publishing); absent, no console. */
   console?: Pick<ConsoleDeps, "sessions" | "publishing">;
+  /** GET /cli/submit.mjs, the built submit CLI; absent, no such route. */
+  cli?: CliRoutesDeps;
 }
 
 /** Builds the app. */
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps) {
   app.route("/admin", createAdminRoutes(deps.admin));
   app.route("/", createOpsRoutes({ ...deps.ops, registry: metrics.registry }));
   app.route("/", createOpenApiRoutes());
+  if (deps.cli) app.route("/cli", createCliRoutes(deps.cli));
   if (deps.console) {
     app.route(
       "/console",

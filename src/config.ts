@@ -122,6 +122,8 @@ const BaseSchema = z.object({
   CONSOLE_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
   CONFIG_FILE: z.string().optional(),
+  // Written by `deno task build:cli` (the start task and the image run it); served at /cli/submit.mjs.
+  CLI_BUNDLE_PATH: z.string().min(1).default("dist/submit.mjs"),
   /** Set by Deno Deploy in every instance: the service is on the platform (see deployRules). */
   DENO_DEPLOYMENT_ID: z.string().optional(),
 }).extend(TunablesSchema.shape);

@@ -160,6 +160,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
         requeue: outbox.requeue,
       },
     },
+    cli: { bundlePath: config.CLI_BUNDLE_PATH },
     ops: {
       readiness: { ping: database.ping, kafkaStatus: kafkaState, shuttingDown: () => shuttingDown },
     },

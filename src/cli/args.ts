@@ -23,6 +23,8 @@ export interface SubmitArgs {
   /** Forced for every file; else detected per file. */
   format?: InputFormat;
   url: string;
+  /** Where the URL came from, for the hint when it cannot be reached. */
+  urlFrom: "--url" | "EXECUTION_INGEST_URL" | "default";
   apiKey?: string;
   batchSize: number;
   /** Failure file for a single input; else each input's failures go beside it. */
@@ -30,6 +32,12 @@ export interface SubmitArgs {
   maxRetries: number;
   quiet: boolean;
   allowEmpty: boolean;
+  /** Exit 0 whatever happens, after saying what would have failed the run. */
+  softFail: boolean;
+  /** Read and validate locally; send nothing. */
+  dryRun: boolean;
+  /** Where the Markdown summary is appended: --summary, else $GITHUB_STEP_SUMMARY when set. */
+  summaryPath?: string;
   stamps: Stamps;
 }
 
@@ -43,6 +51,7 @@ export class UsageError extends Error {
 
 /** The text of --help. */
 export const HELP = `Usage: ./dev submit PATH... [options]
+   or: node submit.mjs PATH... [options]   (the same CLI as one file: GET /cli/submit.mjs)
 
 Submits test executions to execution-ingest (POST /v1/executions/batch) in batches, prints each
 batch id and a summary, and writes the rows that were not stored to a failure file.
@@ -71,6 +80,12 @@ Options:
   --max-retries N    retries of one batch after its first try (default: 5)
   --format FORMAT    junit, json, ndjson or csv for every input (default: from the extension)
   --allow-empty      exit 0 when the paths hold no executions (default: exit 2)
+  --soft-fail        always exit 0, saying which exit code it would have been: an ingest
+                     problem never fails a CI build
+  --dry-run          read and validate every row as the server would; send nothing, write no
+                     failure file (exit 1 when some row is invalid)
+  --summary FILE     append a Markdown summary (counts and failed rows) to FILE (default:
+                     $GITHUB_STEP_SUMMARY when set, as in a GitHub Actions step)
   --quiet            no progress, retry notes or warnings on stderr
   -h, --help         show this text
 
@@ -81,7 +96,9 @@ key stores nothing twice: the server answers "duplicate" for rows it already has
 
 Retries: 429 and 5xx answers wait for the server's Retry-After (else an exponential backoff
 from 0.5 s), and so do network errors and timeouts; other 4xx answers are not retried. A batch
-answered 413 (too large for the server) is split in halves.
+answered 413 (too large for the server) is split in halves. Before the server has answered
+once, a connection that cannot be made (refused, unknown host) ends the run at once (exit 3):
+the URL is likely wrong.
 
 Failure file: in input order, each row as sent (with its id) plus "_error" (NDJSON: an object
 {"index", "line", "code", "message", "details"}; CSV: a last column of text); index counts the
@@ -148,6 +165,9 @@ export function parseSubmitArgs(
         "max-retries": { type: "string", default: "5" },
         format: { type: "string" },
         "allow-empty": { type: "boolean", default: false },
+        "soft-fail": { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
+        summary: { type: "string" },
         quiet: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -164,6 +184,11 @@ export function parseSubmitArgs(
   if (format !== undefined && !(INPUT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--format must be one of ${INPUT_FORMATS.join(", ")}, not "${format}"`);
   }
+  const urlFrom = values.url
+    ? "--url"
+    : env.EXECUTION_INGEST_URL
+    ? "EXECUTION_INGEST_URL"
+    : "default";
   const url = values.url || env.EXECUTION_INGEST_URL || "http://127.0.0.1:8080";
   let protocol: string;
   try {
@@ -182,12 +207,16 @@ export function parseSubmitArgs(
     paths: positionals,
     format: format as InputFormat | undefined,
     url,
+    urlFrom,
     apiKey,
     batchSize: integer("batch-size", values["batch-size"], 1, MAX_BATCH_SIZE),
     failuresPath: values.failures || undefined,
     maxRetries: integer("max-retries", values["max-retries"], 0, 100),
     quiet: values.quiet,
     allowEmpty: values["allow-empty"],
+    softFail: values["soft-fail"],
+    dryRun: values["dry-run"],
+    summaryPath: values.summary || env.GITHUB_STEP_SUMMARY || undefined,
     stamps: {
       startedAt: field("started-at", "startedAt", values["started-at"]),
       cycleKey: field("cycle-key", "cycleKey", values["cycle-key"]),

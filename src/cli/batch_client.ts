@@ -1,6 +1,7 @@
 // Posts one batch to the service, retrying what is worth retrying, and sorts the answer into kinds.
 import { DelegateBackoff, handleType, type IRetryBackoffContext, retry } from "cockatiel";
 import type { BatchResult } from "../domain/ingest.ts";
+import { neverConnected } from "./connect_error.ts";
 
 /** What became of one batch the server answered. */
 export type BatchAnswer =
@@ -94,6 +95,8 @@ export function createBatchClient(options: BatchClientOptions) {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const doFetch = options.fetch ?? globalThis.fetch;
   const headers: Record<string, string> = { "content-type": "application/json" };
+  // Until the server has answered once, a connection that cannot be made ends the run at once.
+  let answered = false;
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
   const policy = retry(handleType(RetryableError), {
@@ -121,11 +124,20 @@ export function createBatchClient(options: BatchClientOptions) {
       });
       text = await response.text();
     } catch (error) {
+      const never = answered ? undefined : neverConnected(error);
+      if (never) {
+        throw new SubmitStoppedError(
+          "unreachable",
+          `Cannot reach ${endpoint}: ${never}; check --url (or EXECUTION_INGEST_URL)`,
+          { cause: error },
+        );
+      }
       const reason = (error as Error).name === "TimeoutError"
         ? `no answer within ${timeoutMs / 1000} s`
         : (error as Error).message;
       throw new RetryableError(`Cannot reach ${endpoint}: ${reason}`, undefined, { cause: error });
     }
+    answered = true;
     return classify(response, text, count);
   }
 

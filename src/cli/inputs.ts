@@ -1,7 +1,9 @@
 // Turns the CLI's paths (files, folders, globs, relative to the caller's folder) into the files to
 // read, each with its format; in folders and globs, files that are not reports are skipped.
-import { globSync } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+// Node.js before 22 has no fs.globSync; one glob library keeps the two runtimes matching alike.
+import { globSync } from "tinyglobby";
 import { formatOf, InputError, type InputFormat } from "./read_executions.ts";
 
 /** A file to read. */
@@ -40,13 +42,13 @@ function rootElement(text: string): string | undefined {
 }
 
 async function readStart(path: string): Promise<string> {
-  const file = await Deno.open(path);
+  const file = await open(path);
   try {
     const buffer = new Uint8Array(64 * 1024);
-    const read = await file.read(buffer);
-    return new TextDecoder().decode(buffer.subarray(0, read ?? 0));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    return new TextDecoder().decode(buffer.subarray(0, bytesRead));
   } finally {
-    file.close();
+    await file.close();
   }
 }
 
@@ -78,15 +80,17 @@ export async function expandInputs(
 
   async function folder(path: string, shown: string, left: string[]) {
     const names: string[] = [];
-    for await (const entry of Deno.readDir(path)) if (entry.isFile) names.push(entry.name);
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      if (entry.isFile()) names.push(entry.name);
+    }
     for (const name of names.sort()) await candidate(join(path, name), join(shown, name), left);
   }
 
   for (const given of paths) {
     const path = resolve(options.cwd, given);
     const left: string[] = [];
-    const info = await Deno.stat(path).catch(() => undefined);
-    if (info?.isFile) {
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile()) {
       const format = options.format ?? formatOf(given) ?? sniff(await readStart(path));
       if (format === undefined) {
         throw new InputError(
@@ -94,13 +98,17 @@ export async function expandInputs(
         );
       }
       add({ path, shown: given, format });
-    } else if (info?.isDirectory) {
+    } else if (info?.isDirectory()) {
       await folder(path, given, left);
     } else if (GLOB.test(given)) {
-      for (const match of globSync(given, { cwd: options.cwd }).sort()) {
+      const matches = globSync(given, {
+        cwd: options.cwd,
+        onlyFiles: false,
+        expandDirectories: false,
+      });
+      for (const match of matches.map((name) => name.replace(/\/$/, "")).sort()) {
         const matched = resolve(options.cwd, match);
-        const stat = await Deno.stat(matched);
-        if (stat.isDirectory) await folder(matched, match, left);
+        if ((await stat(matched)).isDirectory()) await folder(matched, match, left);
         else await candidate(matched, match, left);
       }
     } else {

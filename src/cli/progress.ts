@@ -1,9 +1,9 @@
 // The progress line on stderr: redrawn in place on a terminal, one line per batch anywhere else.
+import { stderrIsTerminal, writeStderr } from "./runtime.ts";
 import type { SubmitProgress } from "./submit_batches.ts";
 
 const BAR_WIDTH = 10;
 const numbers = new Intl.NumberFormat("en-US");
-const encoder = new TextEncoder();
 
 /** A count with thousands separators: 10000 → "10,000". */
 export function formatCount(value: number): string {
@@ -33,8 +33,8 @@ export interface ProgressOptions {
 
 /** Creates the progress display; `update` after each batch, `note` for a line between them, `end` once. */
 export function createProgress(options: ProgressOptions = {}) {
-  const write = options.write ?? ((text: string) => Deno.stderr.writeSync(encoder.encode(text)));
-  const tty = options.tty ?? Deno.stderr.isTerminal();
+  const write = options.write ?? writeStderr;
+  const tty = options.tty ?? stderrIsTerminal();
   const now = options.now ?? (() => performance.now());
   const began = now();
   let drawn = "";

@@ -1,8 +1,10 @@
 // Reads the executions to submit from a JUnit XML, JSON, NDJSON or CSV file, one item per row.
+import { readFile, stat } from "node:fs/promises";
 import { parse as parseCsv } from "csv-parse/sync";
 import { type FieldKind, RECORD_FIELDS } from "../domain/execution.ts";
 import { ReportError } from "../domain/junit_xml.ts";
 import { type JunitReading, readJunitItems } from "./read_junit.ts";
+import { isNotFound } from "./runtime.ts";
 
 /** Input formats the CLI reads. */
 export const INPUT_FORMATS = ["junit", "json", "ndjson", "csv"] as const;
@@ -71,12 +73,10 @@ export async function readExecutionsFile(
   let bytes: Uint8Array;
   let modifiedAt: Date | null = null;
   try {
-    bytes = await Deno.readFile(path);
-    modifiedAt = (await Deno.stat(path)).mtime;
+    bytes = await readFile(path);
+    modifiedAt = (await stat(path)).mtime;
   } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
+    const reason = isNotFound(error) ? "no such file" : (error as Error).message;
     throw new InputError(`Cannot read "${shown}": ${reason}`, { cause: error });
   }
   let text: string;

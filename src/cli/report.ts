@@ -14,14 +14,24 @@ export function countByCode(failures: readonly Failure[]): Array<[string, number
   return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-/** The summary table: total, created, duplicates, failed (by code) and the time taken. */
-export function formatSummary(outcome: SubmitOutcome, elapsedMs: number): string {
-  const rows: Array<[string, string]> = [
-    ["total", formatCount(outcome.total)],
-    ["created", formatCount(outcome.created)],
-    ["duplicates", formatCount(outcome.duplicates)],
-    ["failed", formatCount(outcome.failures.length)],
-  ];
+/**
+ * The summary table: total, created, duplicates, failed (by code) and the time taken; for a dry
+ * run, total, valid and failed.
+ */
+export function formatSummary(
+  outcome: SubmitOutcome,
+  elapsedMs: number,
+  options: { dryRun?: boolean } = {},
+): string {
+  const failed = outcome.failures.length;
+  const rows: Array<[string, string]> = options.dryRun
+    ? [["total", formatCount(outcome.total)], ["valid", formatCount(outcome.total - failed)]]
+    : [
+      ["total", formatCount(outcome.total)],
+      ["created", formatCount(outcome.created)],
+      ["duplicates", formatCount(outcome.duplicates)],
+    ];
+  rows.push(["failed", formatCount(failed)]);
   const byCode = countByCode(outcome.failures).map(([code, count]) =>
     [`  ${code}`, formatCount(count)] as [string, string]
   );

@@ -4,13 +4,26 @@ import { resolve } from "node:path";
 import { idScope } from "../domain/execution_id.ts";
 import { HELP, parseSubmitArgs, type SubmitArgs, UsageError } from "./args.ts";
 import { createBatchClient } from "./batch_client.ts";
+import { checkItems } from "./dry_run.ts";
 import { expandInputs, type InputFile } from "./inputs.ts";
 import { prepareRows } from "./prepare_rows.ts";
 import { createProgress, formatCount } from "./progress.ts";
 import { InputError, type InputItem, readExecutionsFile } from "./read_executions.ts";
 import { replaceFile } from "./replace_file.ts";
-import { failureCsv, failureLines, formatSummary } from "./report.ts";
+import { failureCsv, failureLines, failureText, formatSummary } from "./report.ts";
+import {
+  commandArgs,
+  environment,
+  exitWith,
+  fillRuntimeGaps,
+  isMainModule,
+  workingFolder,
+  writeStderr,
+  writeStdout,
+} from "./runtime.ts";
+import { asksSoftFail, softly } from "./soft_fail.ts";
 import { LocalErrorCode, submitItems, type SubmitOutcome } from "./submit_batches.ts";
+import { appendSummary, type SummaryFacts } from "./summary.ts";
 
 /** Exit codes, part of the CLI's contract. */
 export const ExitCode = {
@@ -24,11 +37,11 @@ export const ExitCode = {
 export interface SubmitIo {
   /** EXECUTION_INGEST_URL and EXECUTION_INGEST_API_KEY. */
   env: Record<string, string | undefined>;
-  /** The caller's folder, which relative paths start from. @default Deno.cwd() */
+  /** The caller's folder, which relative paths start from. @default the working folder */
   cwd?: string;
-  /** @default to Deno.stdout */
+  /** @default to standard output */
   stdout?: (text: string) => void;
-  /** @default to Deno.stderr */
+  /** @default to standard error */
   stderr?: (text: string) => void;
   /** Redraw the progress line in place. @default stderr is a terminal */
   tty?: boolean;
@@ -36,14 +49,6 @@ export interface SubmitIo {
 
 /** Unreadable rows named one by one on stderr before the rest are only counted. */
 const MAX_PROBLEMS_SHOWN = 10;
-
-const encoder = new TextEncoder();
-function writeAll(file: { writeSync(bytes: Uint8Array): number }) {
-  return (text: string) => {
-    let bytes = encoder.encode(text);
-    while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-  };
-}
 
 /** Where an input's failed rows go: --failures for a single input, else beside the input. */
 function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
@@ -54,11 +59,16 @@ function failurePath(args: SubmitArgs, file: InputFile, cwd: string) {
   return { path: file.path + suffix, shown: file.shown + suffix };
 }
 
-/** Runs the CLI with the given arguments and returns its exit code. */
-export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
-  const stdout = io.stdout ?? writeAll(Deno.stdout);
-  const stderr = io.stderr ?? writeAll(Deno.stderr);
-  const cwd = io.cwd ?? Deno.cwd();
+/** Runs the CLI with the given arguments and returns its exit code (0 with --soft-fail). */
+export function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
+  const run = () => submit(argv, io);
+  return asksSoftFail(argv) ? softly(run, io.stderr ?? writeStderr) : run();
+}
+
+async function submit(argv: string[], io: SubmitIo): Promise<number> {
+  const stdout = io.stdout ?? writeStdout;
+  const stderr = io.stderr ?? writeStderr;
+  const cwd = io.cwd ?? workingFolder();
   const began = performance.now();
   const fail = (message: string) => {
     stderr(`error: ${message}\n`);
@@ -128,6 +138,36 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
       }; pass --allow-empty if that is expected`,
     );
   }
+  const summarize = async (outcome: SubmitOutcome, failureFiles: string[]) => {
+    if (args.summaryPath === undefined) return;
+    const facts: SummaryFacts = {
+      outcome,
+      files: files.map((file) => file.shown),
+      url: args.url,
+      dryRun: args.dryRun,
+      elapsedMs: performance.now() - began,
+      failureFiles,
+    };
+    // The summary is a courtesy to the reader of a CI page: failing to write it fails nothing.
+    await appendSummary(resolve(cwd, args.summaryPath), facts).catch((error) =>
+      stderr(`warning: Cannot write the summary to "${args.summaryPath}": ${error.message}\n`)
+    );
+  };
+
+  if (args.dryRun) {
+    const outcome = checkItems(items);
+    const invalid = outcome.failures.filter((f) => f.code !== LocalErrorCode.UNPARSEABLE);
+    for (const failure of invalid.slice(0, MAX_PROBLEMS_SHOWN)) {
+      note(`warning: ${files[failure.source ?? 0].shown}: ${failureText(failure)}`);
+    }
+    if (invalid.length > MAX_PROBLEMS_SHOWN) {
+      note(`warning: ${invalid.length - MAX_PROBLEMS_SHOWN} more rows are invalid`);
+    }
+    stdout(formatSummary(outcome, performance.now() - began, { dryRun: true }));
+    stdout("Dry run: nothing was sent, no failure file was written.\n");
+    await summarize(outcome, []);
+    return outcome.failures.length > 0 ? ExitCode.SOME_FAILED : ExitCode.OK;
+  }
 
   const client = createBatchClient({
     url: args.url,
@@ -154,12 +194,18 @@ export async function runSubmit(argv: string[], io: SubmitIo): Promise<number> {
   });
   progress.end();
   if (outcome.stopped) stderr(`error: ${outcome.stopped.message}\n`);
+  if (
+    outcome.stopped?.reason === "unreachable" && outcome.batches === 0 && args.urlFrom === "default"
+  ) {
+    stderr(`hint: neither --url nor EXECUTION_INGEST_URL is set, so ${args.url} was tried\n`);
+  }
   stdout(formatSummary(outcome, performance.now() - began));
 
   const written = await writeFailures(outcome, files, headers, args, cwd, stderr);
   if (written === undefined) return ExitCode.USAGE;
   for (const shown of written) stdout(`Rows not stored are in ${shown}.\n`);
   stdout(advice(outcome));
+  await summarize(outcome, written);
 
   if (outcome.stopped) {
     return outcome.stopped.reason === "refused" ? ExitCode.USAGE : ExitCode.UNREACHABLE;
@@ -220,12 +266,10 @@ function advice(outcome: SubmitOutcome): string {
   return lines.map((line) => `${line}\n`).join("");
 }
 
-if (import.meta.main) {
-  const env = {
-    EXECUTION_INGEST_URL: Deno.env.get("EXECUTION_INGEST_URL"),
-    EXECUTION_INGEST_API_KEY: Deno.env.get("EXECUTION_INGEST_API_KEY"),
-  };
+if (isMainModule(import.meta)) {
+  fillRuntimeGaps();
+  const env = environment();
   // `deno task` (and ./dev) run from the project folder; INIT_CWD is the folder the caller was in.
-  const cwd = Deno.env.get("INIT_CWD") || Deno.cwd();
-  Deno.exit(await runSubmit(Deno.args, { env, cwd }));
+  const cwd = env.INIT_CWD || workingFolder();
+  exitWith(await runSubmit(commandArgs(), { env, cwd }));
 }

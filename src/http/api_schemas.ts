@@ -108,6 +108,7 @@ export const ApiErrorSchema = z.strictObject({
       "503",
       "The body stopped arriving (or shutdown cut it); nothing stored; retry after Retry-After.",
     ],
+    CLI_NOT_BUILT: ["503", "GET /cli/submit.mjs: the server has no CLI bundle; run build:cli."],
   })),
   message: z.string(),
   requestId: z.string().describe("The X-Request-Id of the request (yours, if you sent one)."),

@@ -526,6 +526,29 @@ export function createOpenApiDocument() {
           },
         },
       },
+      "/cli/submit.mjs": {
+        get: {
+          operationId: "submitCli",
+          tags: ["operations"],
+          summary: "The submit CLI as one file for Node.js 18+ or Deno",
+          description: "Built from this service's own version by `deno task build:cli`. In a CI " +
+            'job: `curl -fsS "$EXECUTION_INGEST_URL/cli/submit.mjs" -o submit.mjs && node ' +
+            "submit.mjs reports/`. Sends an ETag; If-None-Match answers 304 while it is current.",
+          responses: {
+            200: {
+              description: "The CLI, one ES module.",
+              content: { "text/javascript": { schema: { type: "string" } } },
+            },
+            503: errorResponse("The server has no CLI bundle.", {
+              notBuilt: [
+                "CLI_NOT_BUILT",
+                "The submit CLI is not built on this server: run `deno task build:cli` where " +
+                "the service runs (`deno task start` and the image build it)",
+              ],
+            }),
+          },
+        },
+      },
     },
     components: {
       schemas: {

@@ -148,12 +148,16 @@ Deno.test("the arguments take their defaults from the environment and refuse wha
     paths: ["runs.csv", "reports/"],
     format: undefined,
     url: "http://127.0.0.1:8080",
+    urlFrom: "default",
     apiKey: undefined,
     batchSize: 1000,
     failuresPath: undefined,
     maxRetries: 5,
     quiet: false,
     allowEmpty: false,
+    softFail: false,
+    dryRun: false,
+    summaryPath: undefined,
     stamps: { startedAt: undefined, cycleKey: undefined, environment: undefined, attributes: {} },
   });
   const fromEnv = parseSubmitArgs([
@@ -672,7 +676,7 @@ Deno.test("a 401 stops at once with exit code 2 and asks for --api-key", async (
   }
 });
 
-Deno.test("a server that cannot be reached ends with exit code 3 and every row NOT_SENT", async () => {
+Deno.test("a URL where nothing listens ends at once, without retries, with exit code 3, a hint about --url, and every row NOT_SENT", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const file = `${dir}/runs.ndjson`;
@@ -684,17 +688,16 @@ Deno.test("a server that cannot be reached ends with exit code 3 and every row N
       file,
       "--url",
       `http://127.0.0.1:${freePort()}`,
-      "--max-retries",
-      "1",
       "--failures",
       `${dir}/failed.ndjson`,
     ]);
     assert.equal(run.code, 3);
+    // Before: "fetch failed", then 5 retries over about 12 s.
+    assert.doesNotMatch(run.stderr, /retry/);
     assert.match(
       run.stderr,
-      /retry 1 of 1 in [\d.]+ s: Cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/executions\/batch/,
+      /error: Cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/executions\/batch: connection refused \(is the service running there\?\); check --url \(or EXECUTION_INGEST_URL\)\n/,
     );
-    assert.match(run.stderr, /error: Gave up after 1 retry: Cannot reach/);
     assert.deepEqual(summaryOf(run.stdout).NOT_SENT, 2);
     const failed = await readNdjson(`${dir}/failed.ndjson`);
     assert.deepEqual(failed.map((row) => (row._error as { index: number }).index), [0, 1]);

@@ -130,6 +130,14 @@ Deno.test("the image's dependency step drops exactly the test-only packages and 
       const warm = only(dockerfile.filter((i) => i.args.startsWith("deno cache")), "RUN").args;
       await deno(warm.split(" ").slice(1), app);
     });
+
+    await t.step("its build step writes the CLI that /cli/submit.mjs serves", async () => {
+      const build = only(dockerfile.filter((i) => i.args.startsWith("deno task build:cli")), "RUN");
+      await Deno.mkdir(`${app}/scripts`);
+      await Deno.copyFile(new URL("scripts/build_cli.ts", ROOT), `${app}/scripts/build_cli.ts`);
+      await deno(build.args.split(" ").slice(1), app);
+      assert.ok((await Deno.stat(`${app}/dist/submit.mjs`)).size > 0);
+    });
   } finally {
     await Deno.remove(app, { recursive: true });
   }

@@ -99,6 +99,7 @@ Deno.test(".dockerignore keeps exactly what the Dockerfile copies in the build c
   const copied = instructions(await readDockerfile())
     .filter((i) => i.keyword === "COPY")
     .flatMap((i) => i.args.split(" ").filter((w) => !w.startsWith("--")).slice(0, -1))
-    .map((source) => source.replace(/\/$/, ""));
+    // A file copied from a folder (scripts/build_cli.ts) needs that folder in the context.
+    .map((source) => source.replace(/\/$/, "").split("/")[0]);
   assert.deepEqual(keptByDockerignore(ignore, [...new Set(names)]), [...new Set(copied)].sort());
 });

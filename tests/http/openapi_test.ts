@@ -87,6 +87,7 @@ Deno.test("GET /openapi.json serves a valid OpenAPI 3.1 document that the real a
       assert.deepEqual(Object.keys(document.paths).sort(), [
         "/admin/dead-letters",
         "/admin/dead-letters/requeue",
+        "/cli/submit.mjs",
         "/healthz",
         "/metrics",
         "/readyz",
