@@ -129,13 +129,18 @@ const BaseSchema = z.object({
 /** The whole configuration schema: every variable the service reads, with its default. */
 export const ConfigSchema = BaseSchema.superRefine((config, ctx) => {
   if (config.DENO_DEPLOYMENT_ID !== undefined) deployRules(config, ctx);
+  // Deno Deploy serves a public URL: no keys there would leave every route open, as in production.
+  const onDeploy = config.DENO_DEPLOYMENT_ID !== undefined;
   if (
-    config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
+    (config.APP_ENV === "production" || onDeploy) &&
+    config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
   ) {
     ctx.addIssue({
       code: "custom",
       path: ["API_KEYS"],
-      message: "production mode needs at least one API key (or set APP_ENV=development)",
+      message: onDeploy
+        ? "Deno Deploy needs at least one API key (DENO_DEPLOYMENT_ID is set)"
+        : "production mode needs at least one API key (or set APP_ENV=development)",
     });
   }
   if (config.BATCH_BYTES_IN_FLIGHT < config.BATCH_MAX_BYTES) {

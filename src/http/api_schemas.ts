@@ -171,7 +171,8 @@ export const BatchQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe(
     "Most failed items to return.",
   ),
-  after: z.coerce.number().int().min(0).optional().describe(
+  // An item index is a PostgreSQL integer: a larger one is the client's mistake, not an outage.
+  after: z.coerce.number().int().min(0).max(2_147_483_647).optional().describe(
     "Only failed items with an index above this one: the previous page's `nextAfter`.",
   ),
 });
