@@ -76,6 +76,8 @@ type Pending = { index: number; record: ExecutionRecord };
 /** One batch in progress: where verdicts go and how many split statements are left. */
 interface BatchRun {
   batchId: string;
+  /** The sender's key fingerprint, kept with every row. */
+  uploadedBy: string | null;
   verdicts: ItemVerdict[];
   splitsLeft: number;
 }
@@ -95,6 +97,7 @@ export function createIngestor(deps: IngestDeps) {
     const verdicts: ItemVerdict[] = new Array(items.length);
     const run: BatchRun = {
       batchId,
+      uploadedBy: options.uploadedBy ?? null,
       verdicts,
       splitsLeft: settings.maxSplitStatements ?? MAX_SPLIT_STATEMENTS,
     };
@@ -185,7 +188,9 @@ export function createIngestor(deps: IngestDeps) {
     const { batchId, verdicts } = run;
     let inserted: InsertedChunk;
     try {
-      inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record));
+      inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record), {
+        uploadedBy: run.uploadedBy,
+      });
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       if (error.kind !== "rejected") {

@@ -121,3 +121,41 @@ Deno.test("a user key sees only the batches it sent; an admin key sees all, newe
     await close();
   }
 });
+
+Deno.test("an execution is read only by the key that stored it and admin keys; another key gets the 404 of an unknown id", async () => {
+  const { url, close } = await startTestService(KEYS);
+  try {
+    const [item] = executions(1);
+    const id = String(item.id);
+    const stored = await postBatch(url, [item], as("user-a-key-0123"));
+    assert.equal(stored.status, 200);
+    await stored.body?.cancel();
+    const read = (id: string, key: string) =>
+      fetch(`${url}/v1/executions/${id}`, { headers: as(key) });
+
+    for (const key of ["user-a-key-0123", "admin-key-0123"]) {
+      const response = await read(id, key);
+      assert.equal(response.status, 200, key);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+      const body = await response.json();
+      assert.equal(body.id, id);
+      assert.equal(body.uploadedBy, undefined, "the key's fingerprint stays inside");
+    }
+
+    const other = await read(id, "user-b-key-0123");
+    const unknownId = crypto.randomUUID();
+    const unknown = await read(unknownId, "user-b-key-0123");
+    assert.equal(other.status, 404, "another key's execution is not there for this key");
+    assert.equal(unknown.status, 404);
+    const [otherBody, unknownBody] = [await other.json(), await unknown.json()];
+    assert.equal(otherBody.error.code, "NOT_FOUND");
+    assert.equal(
+      otherBody.error.message.replace(id, "ID"),
+      unknownBody.error.message.replace(unknownId, "ID"),
+      "the answer says nothing more than for an id never stored",
+    );
+    assert.doesNotMatch(JSON.stringify(otherBody), /executedBy|batchId/);
+  } finally {
+    await close();
+  }
+});
