@@ -97,6 +97,8 @@ const BaseSchema = z.object({
   BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
   BATCH_READ_TIMEOUT_MS: ms(100, 3_600_000, 30_000),
   BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  BATCH_FAILURES_KEPT: int(0, 1_000_000, 1000),
+  BATCH_RETENTION_DAYS: int(0, 36_500, 30),
   KAFKA_BROKERS: brokers,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name")
     .default(

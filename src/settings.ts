@@ -89,7 +89,8 @@ export function createLiveSettings(config: Config) {
      */
     ingest(poolMax: number): () => IngestSettings {
       const chunkConcurrency = Math.min(config.BATCH_CHUNK_CONCURRENCY, poolMax);
-      return () => ({ chunkSize: tunables.BATCH_CHUNK_SIZE, chunkConcurrency });
+      const failuresKept = config.BATCH_FAILURES_KEPT;
+      return () => ({ chunkSize: tunables.BATCH_CHUNK_SIZE, chunkConcurrency, failuresKept });
     },
     /** Publishing's settings now; publishing is handed them again on every change. */
     publishing: (): PublishingSettings => publishingSettings(config, tunables),

@@ -9,6 +9,7 @@ import {
   rowToExecution,
   unnestArguments,
 } from "./execution_columns.ts";
+import { storableOrNull, storableText } from "./pg_text.ts";
 
 const COLUMNS = INSERT_COLUMNS.join(", ");
 // The ids' array among the column arrays: the skipped ids are read from it.
@@ -93,20 +94,33 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       const { failures } = summary;
       return db.run(async (sql) => {
         const batch = sql`
-          insert into batches (id, total, created, duplicates, failed, received_at, completed_at,
-            uploaded_by)
+          insert into batches (id, total, created, duplicates, failed, failures_not_kept,
+            received_at, completed_at, uploaded_by)
           values (${summary.batchId}, ${summary.total}, ${summary.created}, ${summary.duplicates},
-            ${summary.failed}, now() - ${summary.durationMs} * interval '1 millisecond', now(),
-            ${summary.uploadedBy})`;
+            ${summary.failed}, ${summary.failuresNotKept},
+            now() - ${summary.durationMs} * interval '1 millisecond', now(), ${summary.uploadedBy})`;
         if (failures.length === 0) return void await batch;
+        // What the client sent is echoed as it was, but stored as PostgreSQL accepts it.
+        const details = failures.map((f) =>
+          f.details
+            ? JSON.stringify(
+              f.details.map((d) => ({
+                path: storableText(d.path),
+                message: storableText(d.message),
+              })),
+            )
+            : null
+        );
         await sql`
           with batch as (${batch})
           insert into batch_failures (batch_id, item_index, execution_id, code, message, details)
           select ${summary.batchId}::uuid, u.item_index, u.execution_id, u.code, u.message, u.details
           from unnest(
-            ${failures.map((f) => f.index)}::int4[], ${failures.map((f) => f.id)}::text[],
-            ${failures.map((f) => f.code)}::text[], ${failures.map((f) => f.message)}::text[],
-            ${failures.map((f) => (f.details ? JSON.stringify(f.details) : null))}::text[]::jsonb[]
+            ${failures.map((f) => f.index)}::int4[],
+            ${failures.map((f) => storableOrNull(f.id))}::text[],
+            ${failures.map((f) => f.code)}::text[],
+            ${failures.map((f) => storableText(f.message))}::text[],
+            ${details}::text[]::jsonb[]
           ) as u(item_index, execution_id, code, message, details)`;
       });
     },

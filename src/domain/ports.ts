@@ -31,12 +31,16 @@ export interface BatchSummary extends BatchCounts {
   durationMs: number;
   /** The fingerprint of the API key that sent it; null when access control is off. */
   uploadedBy: string | null;
-  /** Its failed items, in index order. */
+  /** Its first failed items (at most BATCH_FAILURES_KEPT), in index order. */
   failures: BatchFailure[];
+  /** How many more items failed than `failures` holds: counted, not kept. */
+  failuresNotKept: number;
 }
 
 /** A stored batch's counts and where its events stand, as `GET /v1/batches/{batchId}` shows them. */
 export interface BatchStatus extends BatchCounts {
+  /** Failed items counted but not kept with the batch (past BATCH_FAILURES_KEPT). */
+  failuresNotKept: number;
   receivedAt: string;
   completedAt: string;
   events: { published: number; pending: number; failed: number };

@@ -130,6 +130,9 @@ export const BatchSchema = z.strictObject({
   created: count(),
   duplicates: count(),
   failed: count(),
+  failuresNotKept: count().describe(
+    "Failed items counted but not kept with the batch: it keeps its first BATCH_FAILURES_KEPT.",
+  ),
   receivedAt: z.iso.datetime(),
   completedAt: z.iso.datetime(),
   events: z.strictObject({
@@ -278,6 +281,7 @@ const BATCH: z.input<typeof BatchSchema> = {
   created: 1,
   duplicates: 0,
   failed: 1,
+  failuresNotKept: 0,
   receivedAt: "2026-11-28T09:15:03.100Z",
   completedAt: "2026-11-28T09:15:03.120Z",
   events: { published: 1, pending: 0, failed: 0 },
