@@ -42,6 +42,7 @@ export function batchLimits(config: Config): BatchLimits {
     maxItems: config.BATCH_MAX_ITEMS,
     maxBytes: config.BATCH_MAX_BYTES,
     readTimeoutMs: config.BATCH_READ_TIMEOUT_MS,
+    maxValues: config.BATCH_MAX_VALUES,
   };
 }
 

@@ -44,5 +44,6 @@ Deno.test("each part gets its own options from the configuration", () => {
     maxItems: 50,
     maxBytes: 16_777_216,
     readTimeoutMs: 30_000,
+    maxValues: 500_000,
   });
 });

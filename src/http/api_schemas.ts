@@ -88,6 +88,10 @@ export const ApiErrorSchema = z.strictObject({
     BODY_READ_TIMEOUT: ["408", "The body did not arrive within BATCH_READ_TIMEOUT_MS."],
     TOO_MANY_ITEMS: ["413", "More than BATCH_MAX_ITEMS executions or testcases; split the batch."],
     PAYLOAD_TOO_LARGE: ["413", "A body over BATCH_MAX_BYTES; split the batch."],
+    TOO_MANY_VALUES: [
+      "413",
+      "More than BATCH_MAX_VALUES values (objects, arrays and their elements) in one body; split the batch.",
+    ],
     UNSUPPORTED_MEDIA_TYPE: [
       "415",
       "Send application/json or application/x-ndjson (a JUnit report: application/xml, text/xml).",

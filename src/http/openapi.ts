@@ -238,6 +238,11 @@ export function createOpenApiDocument() {
                 "PAYLOAD_TOO_LARGE",
                 "Cannot accept a body over 16777216 bytes; split the batch",
               ],
+              tooManyValues: [
+                "TOO_MANY_VALUES",
+                "Cannot accept more than 500000 values (objects, arrays and their elements) in " +
+                "one body; split the batch",
+              ],
             }),
             415: errorResponse("The content type is neither JSON nor NDJSON.", {
               unsupported: [
