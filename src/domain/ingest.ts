@@ -182,7 +182,7 @@ export function createIngestor(deps: IngestDeps) {
     if (created + duplicates > 0) {
       const kept = Math.max(0, settings.failuresKept ?? FAILURES_KEPT);
       const failures: BatchFailure[] = [];
-      for (const { index, id, error } of verdicts) {
+      for (const { index, id, error } of failed === 0 ? [] : verdicts) {
         if (failures.length >= kept) break;
         if (error) {
           failures.push({
