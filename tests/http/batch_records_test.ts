@@ -2,6 +2,7 @@
 // record whose failed items are refused is kept without them, logged and counted), and bounded (the
 // first BATCH_FAILURES_KEPT failed items kept, the rest counted).
 import assert from "node:assert/strict";
+import { createBatchRetention } from "../../src/db/batch_retention.ts";
 import { captureLogs, execution, postBatch, sqlFor, startTestService } from "../_helpers.ts";
 
 Deno.test("a batch whose failed items echo NUL or a lone surrogate is kept, and shows them as \\u escapes", async () => {
@@ -130,6 +131,35 @@ Deno.test("batches past BATCH_RETENTION_DAYS are deleted with their failed items
     const [{ count }] = await sql`select count(*)::int from executions`;
     assert.equal(count, 3, "the executions themselves stay");
     assert.equal(await service.sweepBatches(), 0, "a second sweep finds nothing");
+  } finally {
+    await sql.end();
+    await close();
+  }
+});
+
+Deno.test("a retention sweep deletes in steps of its size until nothing past the retention is left", async () => {
+  const { url, config, service, close } = await startTestService({ BATCH_RETENTION_DAYS: "0" });
+  const sql = sqlFor(config.DB_SCHEMA);
+  const statements: string[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const answer = await postBatch(url, [execution(i), {}]);
+      assert.equal(answer.status, 207);
+      await answer.body?.cancel();
+    }
+    await sql`update batches set completed_at = now() - interval '8 days'`;
+    const { logger } = captureLogs("warn");
+    const db = {
+      ...service.db,
+      run: <T>(work: Parameters<typeof service.db.run<T>>[0]) =>
+        service.db.run((tx) => (statements.push("delete"), work(tx))),
+    };
+    const retention = createBatchRetention(db, { days: 7, step: 2, logger });
+    assert.equal(await retention.sweep(), 5);
+    assert.equal(statements.length, 3, "2 + 2 + 1");
+    const [{ batches }] = await sql`select count(*)::int as batches from batches`;
+    const [{ failures }] = await sql`select count(*)::int as failures from batch_failures`;
+    assert.deepEqual([batches, failures], [0, 0]);
   } finally {
     await sql.end();
     await close();
