@@ -97,6 +97,9 @@ const BaseSchema = z.object({
   BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
   BATCH_READ_TIMEOUT_MS: ms(100, 3_600_000, 30_000),
   BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  BATCH_MAX_VALUES: int(1000, 100_000_000, 500_000),
+  BATCH_FAILURES_KEPT: int(0, 1_000_000, 1000),
+  BATCH_RETENTION_DAYS: int(0, 36_500, 30),
   KAFKA_BROKERS: brokers,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name")
     .default(
@@ -131,13 +134,18 @@ const BaseSchema = z.object({
 /** The whole configuration schema: every variable the service reads, with its default. */
 export const ConfigSchema = BaseSchema.superRefine((config, ctx) => {
   if (config.DENO_DEPLOYMENT_ID !== undefined) deployRules(config, ctx);
+  // Deno Deploy serves a public URL: no keys there would leave every route open, as in production.
+  const onDeploy = config.DENO_DEPLOYMENT_ID !== undefined;
   if (
-    config.APP_ENV === "production" && config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
+    (config.APP_ENV === "production" || onDeploy) &&
+    config.API_KEYS.length + config.ADMIN_API_KEYS.length === 0
   ) {
     ctx.addIssue({
       code: "custom",
       path: ["API_KEYS"],
-      message: "production mode needs at least one API key (or set APP_ENV=development)",
+      message: onDeploy
+        ? "Deno Deploy needs at least one API key (DENO_DEPLOYMENT_ID is set)"
+        : "production mode needs at least one API key (or set APP_ENV=development)",
     });
   }
   if (config.BATCH_BYTES_IN_FLIGHT < config.BATCH_MAX_BYTES) {

@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from "uuid";
 import denoConfig from "../deno.json" with { type: "json" };
 import { createApp } from "./app.ts";
 import { type Config, ConfigError, loadConfig, readTunablesFile, type Tunables } from "./config.ts";
+import { createBatchRetention } from "./db/batch_retention.ts";
 import { createBatchStore } from "./db/batch_store.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
@@ -115,6 +116,20 @@ export async function startService(config: Config, options: StartOptions = {}) {
     sink: { offer: (chunk) => publishing?.offer(chunk) },
     newId: uuidv7,
     settings: settings.ingest(db.poolMax),
+    onRecordFailure: (batchId, error, failuresDropped) => {
+      metrics.observeRecordFailure(failuresDropped ? "failures" : "batch");
+      logger.error(
+        {
+          batchId,
+          kind: error.kind,
+          error: error.message,
+          part: failuresDropped ? "failures" : "batch",
+        },
+        failuresDropped
+          ? "Cannot save the batch's failed items; saving the batch without them"
+          : "Cannot save the batch's record; GET /v1/batches/{batchId} will not find it",
+      );
+    },
   });
   const batch = {
     ingest: ingestor.ingest,
@@ -169,6 +184,9 @@ export async function startService(config: Config, options: StartOptions = {}) {
     logger,
   });
 
+  const retention = createBatchRetention(db, { days: config.BATCH_RETENTION_DAYS, logger });
+  retention.start();
+
   const server = options.listener ?? bindListener({ hostname: config.HOST, port: config.PORT });
   server.serve(app.fetch);
   const { port, url } = server;
@@ -180,6 +198,8 @@ export async function startService(config: Config, options: StartOptions = {}) {
   return {
     app,
     db,
+    /** Deletes batches past BATCH_RETENTION_DAYS now (it also runs at start and every hour). */
+    sweepBatches: retention.sweep,
     port,
     url,
     publishing,
@@ -229,6 +249,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       );
     }
     await publishing?.stop(left());
+    await retention.stop();
     // A query still running past the deadline is cut rather than waited for.
     await database.close(Math.ceil(left() / 1000));
     logger.info({ durationMs: Math.round(performance.now() - began) }, "Shut down");

@@ -42,6 +42,7 @@ export function batchLimits(config: Config): BatchLimits {
     maxItems: config.BATCH_MAX_ITEMS,
     maxBytes: config.BATCH_MAX_BYTES,
     readTimeoutMs: config.BATCH_READ_TIMEOUT_MS,
+    maxValues: config.BATCH_MAX_VALUES,
   };
 }
 
@@ -89,7 +90,8 @@ export function createLiveSettings(config: Config) {
      */
     ingest(poolMax: number): () => IngestSettings {
       const chunkConcurrency = Math.min(config.BATCH_CHUNK_CONCURRENCY, poolMax);
-      return () => ({ chunkSize: tunables.BATCH_CHUNK_SIZE, chunkConcurrency });
+      const failuresKept = config.BATCH_FAILURES_KEPT;
+      return () => ({ chunkSize: tunables.BATCH_CHUNK_SIZE, chunkConcurrency, failuresKept });
     },
     /** Publishing's settings now; publishing is handed them again on every change. */
     publishing: (): PublishingSettings => publishingSettings(config, tunables),

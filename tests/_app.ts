@@ -57,6 +57,7 @@ export function createTestApp(options: TestAppOptions = {}) {
         maxItems: 10_000,
         maxBytes: 16 * 1024 * 1024,
         readTimeoutMs: 30_000,
+        maxValues: 500_000,
         ...options.limits,
       },
       getExecution: store.getExecution,

@@ -9,9 +9,13 @@ const config = loadConfig({ BATCH_CHUNK_SIZE: "400", BATCH_CHUNK_CONCURRENCY: "4
 Deno.test("the ingest use case's getter reads the chunk size in force, its concurrency bounded by the pool", () => {
   const settings = createLiveSettings(config);
   const ingest = settings.ingest(10);
-  assert.deepEqual(ingest(), { chunkSize: 400, chunkConcurrency: 4 });
+  assert.deepEqual(ingest(), { chunkSize: 400, chunkConcurrency: 4, failuresKept: 1000 });
   settings.replace({ ...settings.tunables, BATCH_CHUNK_SIZE: 100 });
-  assert.deepEqual(ingest(), { chunkSize: 100, chunkConcurrency: 4 }, "the same getter, new value");
+  assert.deepEqual(
+    ingest(),
+    { chunkSize: 100, chunkConcurrency: 4, failuresKept: 1000 },
+    "the same getter, new value",
+  );
   // A pool of one connection (the embedded database) stores one chunk at a time.
   assert.equal(settings.ingest(1)().chunkConcurrency, 1);
 });
@@ -40,5 +44,6 @@ Deno.test("each part gets its own options from the configuration", () => {
     maxItems: 50,
     maxBytes: 16_777_216,
     readTimeoutMs: 30_000,
+    maxValues: 500_000,
   });
 });

@@ -80,6 +80,7 @@ function toBatch(row: Record<string, unknown>): OwnedBatch {
     created,
     duplicates: row.duplicates as number,
     failed: row.failed as number,
+    failuresNotKept: row.failures_not_kept as number,
     receivedAt: row.received_at as string,
     completedAt: row.completed_at as string,
     events: { published: created - pending - failedEvents, pending, failed: failedEvents },

@@ -66,6 +66,12 @@ export function encodeColumns(records: readonly ExecutionRecord[]): string[] {
 }
 
 /**
+ * The column beside the fields: the fingerprint of the key that stored the row (migration 0006),
+ * which decides who may read it and is never part of the execution's JSON or event.
+ */
+export const OWNER_COLUMN = { column: "uploaded_by", type: "text", nullable: true } as const;
+
+/**
  * The select list that reads an executions row as a StoredExecution: each column under its field's
  * name (`test_case_key as "testCaseKey"`), so the row needs no mapping afterwards.
  */

@@ -1,25 +1,27 @@
 // The bulk execution store: unnest-array inserts of whole chunks, with their outbox chunk, in one statement.
-import type { StoredExecution } from "../domain/execution.ts";
-import type { ExecutionRepository } from "../domain/ports.ts";
+import type { ExecutionRepository, OwnedExecution } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 import {
   encodeColumns,
   EXECUTION_SELECT,
   INSERT_COLUMNS,
+  OWNER_COLUMN,
   rowToExecution,
   unnestArguments,
 } from "./execution_columns.ts";
+import { storableOrNull, storableText } from "./pg_text.ts";
 
 const COLUMNS = INSERT_COLUMNS.join(", ");
 // The ids' array among the column arrays: the skipped ids are read from it.
-const IDS = `$${4 + INSERT_COLUMNS.indexOf("id")}::uuid[]`;
+const IDS = `$${5 + INSERT_COLUMNS.indexOf("id")}::uuid[]`;
 
 // One statement per chunk, its text built once from the field registry: $1 the batch id, $2 the
-// lease in milliseconds, $3 the row count, $4 on the column arrays of encodeColumns.
+// lease in milliseconds, $3 the row count, $4 the sender's key fingerprint, $5 on the column
+// arrays of encodeColumns.
 const INSERT_CHUNK = `
   with ins as (
-    insert into executions (batch_id, ${COLUMNS})
-    select $1::uuid, ${COLUMNS} from unnest(${unnestArguments(4)}) as u(${COLUMNS})
+    insert into executions (batch_id, ${OWNER_COLUMN.column}, ${COLUMNS})
+    select $1::uuid, $4::text, ${COLUMNS} from unnest(${unnestArguments(5)}) as u(${COLUMNS})
     on conflict (id) do nothing
     returning id
   ), queued as (
@@ -51,7 +53,7 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
   const leaseMs = options.leaseMs ?? 10_000;
 
   const repository: ExecutionRepository = {
-    insertChunk(batchId, unordered) {
+    insertChunk(batchId, unordered, options = {}) {
       // Rows go in id order, so two transactions inserting overlapping ids (a batch resubmitted
       // while its first copy is still being stored) take their row locks in the same order and
       // cannot deadlock each other.
@@ -60,9 +62,11 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       const columns = encodeColumns(records);
       return db.run(async (sql) => {
         const began = performance.now();
-        const [row] = await sql.unsafe(INSERT_CHUNK, [batchId, leaseMs, n, ...columns], {
-          prepare: true,
-        });
+        const [row] = await sql.unsafe(
+          INSERT_CHUNK,
+          [batchId, leaseMs, n, options.uploadedBy ?? null, ...columns],
+          { prepare: true },
+        );
         onInsert?.(n, (performance.now() - began) / 1000);
         return {
           outboxId: row.outbox_id === null ? null : String(row.outbox_id),
@@ -90,31 +94,47 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       const { failures } = summary;
       return db.run(async (sql) => {
         const batch = sql`
-          insert into batches (id, total, created, duplicates, failed, received_at, completed_at,
-            uploaded_by)
+          insert into batches (id, total, created, duplicates, failed, failures_not_kept,
+            received_at, completed_at, uploaded_by)
           values (${summary.batchId}, ${summary.total}, ${summary.created}, ${summary.duplicates},
-            ${summary.failed}, now() - ${summary.durationMs} * interval '1 millisecond', now(),
-            ${summary.uploadedBy})`;
+            ${summary.failed}, ${summary.failuresNotKept},
+            now() - ${summary.durationMs} * interval '1 millisecond', now(), ${summary.uploadedBy})`;
         if (failures.length === 0) return void await batch;
+        // What the client sent is echoed as it was, but stored as PostgreSQL accepts it.
+        const details = failures.map((f) =>
+          f.details
+            ? JSON.stringify(
+              f.details.map((d) => ({
+                path: storableText(d.path),
+                message: storableText(d.message),
+              })),
+            )
+            : null
+        );
         await sql`
           with batch as (${batch})
           insert into batch_failures (batch_id, item_index, execution_id, code, message, details)
           select ${summary.batchId}::uuid, u.item_index, u.execution_id, u.code, u.message, u.details
           from unnest(
-            ${failures.map((f) => f.index)}::int4[], ${failures.map((f) => f.id)}::text[],
-            ${failures.map((f) => f.code)}::text[], ${failures.map((f) => f.message)}::text[],
-            ${failures.map((f) => (f.details ? JSON.stringify(f.details) : null))}::text[]::jsonb[]
+            ${failures.map((f) => f.index)}::int4[],
+            ${failures.map((f) => storableOrNull(f.id))}::text[],
+            ${failures.map((f) => f.code)}::text[],
+            ${failures.map((f) => storableText(f.message))}::text[],
+            ${details}::text[]::jsonb[]
           ) as u(item_index, execution_id, code, message, details)`;
       });
     },
   };
 
-  /** One stored execution, or undefined. */
-  function getExecution(id: string): Promise<StoredExecution | undefined> {
+  /** One stored execution with the fingerprint of the key that stored it, or undefined. */
+  function getExecution(id: string): Promise<OwnedExecution | undefined> {
     return db.run(async (sql) => {
       const [row] = await sql`
-        select ${sql.unsafe(EXECUTION_SELECT)} from executions where id = ${id}::uuid`;
-      return row ? rowToExecution(row) : undefined;
+        select ${sql.unsafe(EXECUTION_SELECT)}, ${sql(OWNER_COLUMN.column)} as owner
+        from executions where id = ${id}::uuid`;
+      if (!row) return undefined;
+      const { owner, ...execution } = row;
+      return { ...rowToExecution(execution), uploadedBy: (owner as string | null) ?? null };
     });
   }
 

@@ -1,7 +1,13 @@
 // The batch use case: validate every item, store the valid ones chunk by chunk, give a verdict per item.
 import { ItemErrorCode, StorageError } from "./errors.ts";
 import type { ExecutionRecord, StoredExecution } from "./execution.ts";
-import type { BatchSummary, EventSink, ExecutionRepository, InsertedChunk } from "./ports.ts";
+import type {
+  BatchFailure,
+  BatchSummary,
+  EventSink,
+  ExecutionRepository,
+  InsertedChunk,
+} from "./ports.ts";
 import { sameContent, toRecord, validateExecution, type ValidationDetail } from "./validate.ts";
 
 /** An item that cannot be read (an NDJSON line that is not JSON, a testcase without a start): it
@@ -45,6 +51,11 @@ export interface IngestDeps {
   settings: () => IngestSettings;
   /** A monotonic clock in milliseconds, for the batch's duration. @default performance.now */
   monotonicMs?: () => number;
+  /**
+   * Told when a batch's record (its counts, or its failed items) could not be saved, so it is
+   * logged and counted: the executions are stored, only what GET /v1/batches/{id} shows is lost.
+   */
+  onRecordFailure?: (batchId: string, error: StorageError, failuresDropped: boolean) => void;
 }
 
 /** Settings read at the start of each batch (they may change at run time). */
@@ -60,6 +71,11 @@ export interface IngestSettings {
    * this, not twice its items. @default 32
    */
   maxSplitStatements?: number;
+  /**
+   * Failed items kept with a batch's record, in index order; the rest are counted only (the
+   * answer to the request still lists every one). @default 1000
+   */
+  failuresKept?: number;
 }
 
 /** What one batch carries besides its items. */
@@ -70,12 +86,16 @@ export interface IngestOptions {
 
 /** The default of IngestSettings.maxSplitStatements. */
 export const MAX_SPLIT_STATEMENTS = 32;
+/** The default of IngestSettings.failuresKept. */
+export const FAILURES_KEPT = 1000;
 
 type Pending = { index: number; record: ExecutionRecord };
 
 /** One batch in progress: where verdicts go and how many split statements are left. */
 interface BatchRun {
   batchId: string;
+  /** The sender's key fingerprint, kept with every row. */
+  uploadedBy: string | null;
   verdicts: ItemVerdict[];
   splitsLeft: number;
 }
@@ -95,6 +115,7 @@ export function createIngestor(deps: IngestDeps) {
     const verdicts: ItemVerdict[] = new Array(items.length);
     const run: BatchRun = {
       batchId,
+      uploadedBy: options.uploadedBy ?? null,
       verdicts,
       splitsLeft: settings.maxSplitStatements ?? MAX_SPLIT_STATEMENTS,
     };
@@ -159,6 +180,20 @@ export function createIngestor(deps: IngestDeps) {
     }
     const result = { batchId, total: items.length, created, duplicates, failed, items: verdicts };
     if (created + duplicates > 0) {
+      const kept = Math.max(0, settings.failuresKept ?? FAILURES_KEPT);
+      const failures: BatchFailure[] = [];
+      for (const { index, id, error } of failed === 0 ? [] : verdicts) {
+        if (failures.length >= kept) break;
+        if (error) {
+          failures.push({
+            index,
+            id,
+            code: error.code,
+            message: error.message,
+            details: error.details,
+          });
+        }
+      }
       await saveSummary({
         batchId,
         total: result.total,
@@ -167,14 +202,10 @@ export function createIngestor(deps: IngestDeps) {
         failed,
         durationMs: monotonicMs() - began,
         uploadedBy: options.uploadedBy ?? null,
-        // Kept with the batch for GET /v1/batches/{batchId}: what failed and why, never the payload.
-        failures: failed === 0
-          ? []
-          : verdicts.flatMap(({ index, id, error }) =>
-            error
-              ? [{ index, id, code: error.code, message: error.message, details: error.details }]
-              : []
-          ),
+        // Kept with the batch for GET /v1/batches/{batchId}: what failed and why, never the
+        // payload, and only the first `kept` of them, so a batch's record has a bound.
+        failures,
+        failuresNotKept: failed - failures.length,
       });
     }
     return result;
@@ -185,7 +216,9 @@ export function createIngestor(deps: IngestDeps) {
     const { batchId, verdicts } = run;
     let inserted: InsertedChunk;
     try {
-      inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record));
+      inserted = await deps.repository.insertChunk(batchId, chunk.map((item) => item.record), {
+        uploadedBy: run.uploadedBy,
+      });
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       if (error.kind !== "rejected") {
@@ -271,10 +304,25 @@ export function createIngestor(deps: IngestDeps) {
 
   async function saveSummary(summary: BatchSummary) {
     try {
-      await deps.repository.saveBatch(summary);
+      return await deps.repository.saveBatch(summary);
     } catch (error) {
-      // The executions are stored and their events queued; only the batch's counts are lost.
+      // The executions are stored and their events queued; only the batch's record is at stake.
       if (!(error instanceof StorageError)) throw error;
+      const withFailures = summary.failures.length > 0;
+      deps.onRecordFailure?.(summary.batchId, error, withFailures);
+      // A failed item the database refused must not cost the batch its record: it is kept with
+      // its counts, every failure counted as not kept.
+      if (!withFailures || error.kind !== "rejected") return;
+    }
+    try {
+      await deps.repository.saveBatch({
+        ...summary,
+        failures: [],
+        failuresNotKept: summary.failed,
+      });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      deps.onRecordFailure?.(summary.batchId, error, false);
     }
   }
 

@@ -31,12 +31,16 @@ export interface BatchSummary extends BatchCounts {
   durationMs: number;
   /** The fingerprint of the API key that sent it; null when access control is off. */
   uploadedBy: string | null;
-  /** Its failed items, in index order. */
+  /** Its first failed items (at most BATCH_FAILURES_KEPT), in index order. */
   failures: BatchFailure[];
+  /** How many more items failed than `failures` holds: counted, not kept. */
+  failuresNotKept: number;
 }
 
 /** A stored batch's counts and where its events stand, as `GET /v1/batches/{batchId}` shows them. */
 export interface BatchStatus extends BatchCounts {
+  /** Failed items counted but not kept with the batch (past BATCH_FAILURES_KEPT). */
+  failuresNotKept: number;
   receivedAt: string;
   completedAt: string;
   events: { published: number; pending: number; failed: number };
@@ -52,13 +56,29 @@ export interface InsertedChunk {
   skipped: string[];
 }
 
+/** What an insert keeps with every row besides the record. */
+export interface InsertOptions {
+  /**
+   * The fingerprint of the API key that sent the rows: only that key (and admin keys) may read
+   * them. @default null (access control off)
+   */
+  uploadedBy?: string | null;
+}
+
+/** A stored execution with the fingerprint of the key that stored it (null: access control was off). */
+export type OwnedExecution = StoredExecution & { uploadedBy: string | null };
+
 /** Where executions are stored. Every method throws StorageError on failure. */
 export interface ExecutionRepository {
   /**
    * Stores the records not stored yet, and one outbox chunk listing their pending events, in one
    * statement committed on its own. Returns the ones it inserted; ids already present are skipped.
    */
-  insertChunk(batchId: string, records: readonly ExecutionRecord[]): Promise<InsertedChunk>;
+  insertChunk(
+    batchId: string,
+    records: readonly ExecutionRecord[],
+    options?: InsertOptions,
+  ): Promise<InsertedChunk>;
   /** Those of `ids` that are stored, as records (to tell a resubmission from a conflict). */
   findStored(ids: readonly string[]): Promise<Map<string, ExecutionRecord>>;
   /** Records a finished batch's counts. */

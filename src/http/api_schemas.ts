@@ -92,6 +92,10 @@ export const ApiErrorSchema = z.strictObject({
       "A body over BATCH_MAX_BYTES; split the batch. A JUnit report over 200,000 elements, with " +
       "an attribute value over 1,048,576 characters or an element with over 1,000 attributes.",
     ],
+    TOO_MANY_VALUES: [
+      "413",
+      "More than BATCH_MAX_VALUES values (objects, arrays and their elements) in one body; split the batch.",
+    ],
     UNSUPPORTED_MEDIA_TYPE: [
       "415",
       "Send application/json or application/x-ndjson (a JUnit report: application/xml, text/xml).",
@@ -135,6 +139,9 @@ export const BatchSchema = z.strictObject({
   created: count(),
   duplicates: count(),
   failed: count(),
+  failuresNotKept: count().describe(
+    "Failed items counted but not kept with the batch: it keeps its first BATCH_FAILURES_KEPT.",
+  ),
   receivedAt: z.iso.datetime(),
   completedAt: z.iso.datetime(),
   events: z.strictObject({
@@ -176,7 +183,8 @@ export const BatchQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100).describe(
     "Most failed items to return.",
   ),
-  after: z.coerce.number().int().min(0).optional().describe(
+  // An item index is a PostgreSQL integer: a larger one is the client's mistake, not an outage.
+  after: z.coerce.number().int().min(0).max(2_147_483_647).optional().describe(
     "Only failed items with an index above this one: the previous page's `nextAfter`.",
   ),
 });
@@ -282,6 +290,7 @@ const BATCH: z.input<typeof BatchSchema> = {
   created: 1,
   duplicates: 0,
   failed: 1,
+  failuresNotKept: 0,
   receivedAt: "2026-11-28T09:15:03.100Z",
   completedAt: "2026-11-28T09:15:03.120Z",
   events: { published: 1, pending: 0, failed: 0 },

@@ -5,7 +5,14 @@ import { UnparseableItem } from "../domain/ingest.ts";
 import type { Logger } from "../domain/ports.ts";
 import type { ByteBudget } from "./byte_budget.ts";
 import { ApiError, ApiErrorCode } from "./errors.ts";
-import { createJsonCounter, createNdjsonCounter } from "./item_counter.ts";
+import {
+  createJsonCounter,
+  createNdjsonCounter,
+  type ItemCounter,
+  type ShapeLimits,
+  type ShapeProblem,
+} from "./item_counter.ts";
+import { ATTRIBUTES_MAX_BYTES, ATTRIBUTES_MAX_DEPTH } from "../domain/execution_rules.ts";
 
 /** Limits of one batch request. */
 export interface BatchLimits {
@@ -15,7 +22,22 @@ export interface BatchLimits {
   maxBytes: number;
   /** Most milliseconds to receive the whole body. @default 30000 */
   readTimeoutMs: number;
+  /** Most values (objects, arrays, elements: see ShapeLimits) in one body. @default 500000 */
+  maxValues: number;
 }
+
+/**
+ * Most nesting in one item: its own object, then `attributes` at most ATTRIBUTES_MAX_DEPTH deep.
+ * Deeper can never be valid, so it is refused before parsing.
+ */
+export const ITEM_MAX_DEPTH = ATTRIBUTES_MAX_DEPTH + 1;
+/**
+ * Most values in one item: `attributes` of ATTRIBUTES_MAX_BYTES cannot hold more than one value per
+ * two bytes, plus room for the other fields.
+ */
+export const ITEM_MAX_VALUES = ATTRIBUTES_MAX_BYTES / 2 + 64;
+/** Most bytes of one item as sent: every text field and `attributes` written as \u escapes fit. */
+export const ITEM_MAX_BYTES = 256 * 1024;
 
 /** What reading needs besides the limits. */
 export interface BodyReaderDeps {
@@ -56,13 +78,21 @@ export async function readBatch(
       }": send application/json or application/x-ndjson`,
     );
   }
-  const counter = ndjson ? createNdjsonCounter() : createJsonCounter();
+  const shape: ShapeLimits = {
+    maxValues: limits.maxValues,
+    maxItemValues: ITEM_MAX_VALUES,
+    maxItemDepth: ITEM_MAX_DEPTH,
+    maxItemBytes: ITEM_MAX_BYTES,
+  };
+  const counter = ndjson ? createNdjsonCounter(shape) : createJsonCounter(shape);
   const { bytes, taken } = await readBytes(c, limits, deps, (chunk) => {
     if (counter.push(chunk) > limits.maxItems) throw tooMany(limits.maxItems);
+    if (counter.problem) throw tooComplex(counter.problem, shape);
   });
   try {
-    const text = decode(bytes);
+    const text = decode(leaveOut(bytes, counter));
     const items = ndjson ? parseNdjson(text) : parseJson(text, limits.maxItems);
+    failOversized(items, counter, shape);
     return { items, bytes: taken };
   } catch (error) {
     deps.budget.give(taken);
@@ -193,6 +223,56 @@ function tooMany(maxItems: number, count?: number): ApiError {
       ? `Cannot accept more than ${maxItems} executions in one batch; split the batch`
       : `Cannot accept ${count} executions in one batch: the limit is ${maxItems}; split the batch`,
   );
+}
+
+/** The 413 for a body of more values than BATCH_MAX_VALUES. */
+function tooComplex(_: ShapeProblem, shape: ShapeLimits): ApiError {
+  return new ApiError(
+    413,
+    ApiErrorCode.TOO_MANY_VALUES,
+    `Cannot accept more than ${shape.maxValues} values (objects, arrays and their elements) ` +
+      "in one body; split the batch",
+  );
+}
+
+/**
+ * The body with each oversized item's bytes replaced by `null`, so parsing never builds it (the
+ * body as it is when there is none).
+ */
+function leaveOut(bytes: Uint8Array, counter: ItemCounter): Uint8Array {
+  const { oversized } = counter;
+  if (oversized.length === 0) return bytes;
+  const NULL = new TextEncoder().encode("null");
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const item of oversized) {
+    parts.push(bytes.subarray(at, item.start), NULL);
+    at = item.end === -1 ? bytes.length : item.end;
+  }
+  parts.push(bytes.subarray(at));
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Each oversized item of the parsed array fails alone, saying which limit it broke. */
+function failOversized(items: unknown[], counter: ItemCounter, shape: ShapeLimits) {
+  for (const { index, limit, list } of counter.oversized) {
+    if (list !== counter.list || index >= items.length) continue;
+    const what = limit === "maxItemDepth"
+      ? `nests deeper than ${shape.maxItemDepth} levels`
+      : limit === "maxItemValues"
+      ? `holds more than ${shape.maxItemValues} values`
+      : `is larger than ${shape.maxItemBytes} bytes`;
+    items[index] = new UnparseableItem(
+      `${what}, which no valid execution does (attributes hold at most ` +
+        `${ATTRIBUTES_MAX_BYTES} bytes, ${ATTRIBUTES_MAX_DEPTH} levels deep); it was not read`,
+    );
+  }
 }
 
 function parseJson(text: string, maxItems: number): unknown[] {

@@ -1,8 +1,8 @@
 // The /v1 routes: post a batch, read one execution, list batches, read a batch and its failed items.
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
-import { type StoredExecution, toExecutionJson } from "../domain/execution.ts";
-import type { BatchReader, OwnedBatch } from "../domain/ports.ts";
+import { toExecutionJson } from "../domain/execution.ts";
+import type { BatchReader, OwnedBatch, OwnedExecution } from "../domain/ports.ts";
 import { BatchListQuerySchema, BatchQuerySchema } from "./api_schemas.ts";
 import { listedUploader, mayRead } from "./auth.ts";
 import { answerBatch, type BatchAnswerDeps } from "./batch_answer.ts";
@@ -12,7 +12,7 @@ import { parseQuery, UUID_PATTERN } from "./query_params.ts";
 
 /** What the /v1 routes need. */
 export interface ExecutionRoutesDeps extends BatchAnswerDeps {
-  getExecution(id: string): Promise<StoredExecution | undefined>;
+  getExecution(id: string): Promise<OwnedExecution | undefined>;
   batches: BatchReader;
 }
 
@@ -54,7 +54,8 @@ export function createExecutionRoutes(deps: ExecutionRoutesDeps) {
   app.get("/executions/:id", async (c) => {
     const id = requireUuid(c.req.param("id"), "execution");
     const execution = await deps.getExecution(id);
-    if (!execution) {
+    // Another key's execution is answered as its batch is: as if it did not exist.
+    if (!execution || !mayRead(c.get("caller"), execution)) {
       throw new ApiError(404, ApiErrorCode.NOT_FOUND, `Cannot find execution "${id}"`);
     }
     return c.json(toExecutionJson(execution));

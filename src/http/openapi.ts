@@ -238,6 +238,11 @@ export function createOpenApiDocument() {
                 "PAYLOAD_TOO_LARGE",
                 "Cannot accept a body over 16777216 bytes; split the batch",
               ],
+              tooManyValues: [
+                "TOO_MANY_VALUES",
+                "Cannot accept more than 500000 values (objects, arrays and their elements) in " +
+                "one body; split the batch",
+              ],
             }),
             415: errorResponse("The content type is neither JSON nor NDJSON.", {
               unsupported: [
@@ -356,6 +361,9 @@ export function createOpenApiDocument() {
           operationId: "getExecution",
           tags: ["executions"],
           summary: "Read one stored execution",
+          description:
+            "Answers the key that stored the execution and admin keys; any other key gets the " +
+            "same 404 as for an id never stored.",
           security: USER,
           parameters: [uuidPath("id", "execution")],
           responses: {
@@ -363,7 +371,7 @@ export function createOpenApiDocument() {
               stored: ["A stored execution", ex.storedExecution],
             }),
             400: invalidParameter("execution"),
-            404: errorResponse("No execution has this id.", {
+            404: errorResponse("No execution has this id, or another key stored it.", {
               notFound: ["NOT_FOUND", `Cannot find execution "${ex.storedExecution.id}"`],
             }),
             ...READ_ERRORS,
@@ -404,7 +412,10 @@ export function createOpenApiDocument() {
             "The failed items are kept with the batch (index, id, code, message, details; never " +
             "the payload) and paged with `limit` and `after`. A batch that stored nothing (every " +
             "item failed) is not kept: its answer is its only record. A user key gets 404 for a " +
-            "batch another key sent.",
+            "batch another key sent. The first BATCH_FAILURES_KEPT failed items are kept, the " +
+            "rest counted in `failuresNotKept`; batches are deleted BATCH_RETENTION_DAYS after " +
+            "they completed. NUL and lone surrogates in what an item echoed are kept as \\u " +
+            "escapes.",
           security: USER,
           parameters: [uuidPath("batchId", "batch"), ...queryParameters(api.BatchQuerySchema)],
           responses: {

@@ -156,6 +156,14 @@ export function createMetrics(build: BuildInfo) {
     help: "Events handed back to the outbox because Kafka was unreachable after the last retry",
     registers,
   });
+  const recordFailures = new Counter({
+    name: "execution_ingest_batch_record_failures_total",
+    help:
+      "Batch records that could not be saved whole: part=failures (kept without its failed items) or part=batch (not kept)",
+    labelNames: ["part"] as const,
+    registers,
+  });
+  for (const part of ["failures", "batch"]) recordFailures.inc({ part }, 0);
   const publishRate = createRateMeter();
   const publishObserver: PublishObserver = {
     sent: (seconds) => publishDuration.observe(seconds),
@@ -201,6 +209,10 @@ export function createMetrics(build: BuildInfo) {
       }
       batchSize.observe(result.total);
       batchDuration.observe(seconds);
+    },
+    /** A batch's record was saved without its failed items (`failures`) or not at all (`batch`). */
+    observeRecordFailure(part: "failures" | "batch") {
+      recordFailures.inc({ part });
     },
     observeInsert(rows: number, seconds: number) {
       insertRows.observe(rows);

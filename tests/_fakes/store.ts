@@ -8,6 +8,7 @@ import type {
   EventSink,
   ExecutionRepository,
   OwnedBatch,
+  OwnedExecution,
 } from "../../src/domain/ports.ts";
 
 /** Options of fakeStore. */
@@ -28,10 +29,10 @@ export interface FakeStoreOptions {
  */
 export function fakeStore(options: FakeStoreOptions = {}) {
   const rejectIds = new Set(options.rejectIds ?? []);
-  const stored = new Map<string, StoredExecution>(
+  const stored = new Map<string, OwnedExecution>(
     [...options.stored ?? []].map((
       [id, record],
-    ) => [id, { ...record, batchId: "", createdAt: "" }]),
+    ) => [id, { ...record, batchId: "", createdAt: "", uploadedBy: null }]),
   );
   const batches = new Map<string, OwnedBatch & { failures: BatchSummary["failures"] }>();
   const inserts: Array<{ batchId: string; ids: string[] }> = [];
@@ -47,7 +48,7 @@ export function fakeStore(options: FakeStoreOptions = {}) {
   };
 
   const repository: ExecutionRepository = {
-    async insertChunk(batchId, records: readonly ExecutionRecord[]) {
+    async insertChunk(batchId, records: readonly ExecutionRecord[], { uploadedBy = null } = {}) {
       inserts.push({ batchId, ids: records.map((record) => record.id) });
       const call = inserts.length;
       await held;
@@ -64,7 +65,7 @@ export function fakeStore(options: FakeStoreOptions = {}) {
           skipped.push(record.id);
           continue;
         }
-        stored.set(record.id, { ...record, batchId, createdAt });
+        stored.set(record.id, { ...record, batchId, createdAt, uploadedBy });
         inserted.push(record.id);
       }
       // Like the store, one outbox chunk per insert that stored anything.
@@ -128,7 +129,7 @@ export function fakeStore(options: FakeStoreOptions = {}) {
   return {
     repository,
     batches: reader,
-    getExecution(id: string): Promise<StoredExecution | undefined> {
+    getExecution(id: string): Promise<OwnedExecution | undefined> {
       failNow();
       return Promise.resolve(stored.get(id));
     },

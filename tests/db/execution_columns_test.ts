@@ -2,7 +2,12 @@
 // migrations really build: every column, its type and its nullability; and a full round trip.
 import assert from "node:assert/strict";
 import { createDb } from "../../src/db/client.ts";
-import { COLUMN_TYPES, EXECUTION_SELECT, INSERT_COLUMNS } from "../../src/db/execution_columns.ts";
+import {
+  COLUMN_TYPES,
+  EXECUTION_SELECT,
+  INSERT_COLUMNS,
+  OWNER_COLUMN,
+} from "../../src/db/execution_columns.ts";
 import { createExecutionStore } from "../../src/db/execution_store.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { EXECUTION_FIELDS, RECORD_FIELDS } from "../../src/domain/execution.ts";
@@ -32,11 +37,14 @@ Deno.test("the registry names every column of the migrated executions table, wit
       type: row.udt_name as string,
       nullable: row.is_nullable === "YES",
     }));
-    const declared = EXECUTION_FIELDS.map((field) => ({
-      column: field.column,
-      type: COLUMN_TYPES[field.kind],
-      nullable: !field.required,
-    }));
+    const declared = [
+      ...EXECUTION_FIELDS.map((field) => ({
+        column: field.column,
+        type: COLUMN_TYPES[field.kind],
+        nullable: !field.required,
+      })),
+      { ...OWNER_COLUMN },
+    ];
     const byColumn = (a: { column: string }, b: { column: string }) =>
       a.column.localeCompare(b.column);
     assert.deepEqual([...declared].sort(byColumn), [...table].sort(byColumn));
@@ -54,11 +62,13 @@ Deno.test("the insert fills every client field's column, and the select list rea
       attributes: { nested: { list: [1, "two", null] }, "key with space": true },
     });
     const batchId = crypto.randomUUID();
-    const inserted = await store.repository.insertChunk(batchId, [record]);
+    const uploadedBy = "0123456789abcdef";
+    const inserted = await store.repository.insertChunk(batchId, [record], { uploadedBy });
     assert.deepEqual(inserted.skipped, []);
-    const read = await store.getExecution(record.id);
+    const { uploadedBy: owner, ...read } = (await store.getExecution(record.id))!;
+    assert.equal(owner, uploadedBy, "the sender's fingerprint is kept with the row");
     assert.deepEqual(read, { ...record, batchId, createdAt: inserted.createdAt });
-    assert.deepEqual(Object.keys(read!), EXECUTION_FIELDS.map((field) => field.name));
+    assert.deepEqual(Object.keys(read), EXECUTION_FIELDS.map((field) => field.name));
     const [row] = await db.sql`select ${db.sql.unsafe(EXECUTION_SELECT)} from executions`;
     assert.deepEqual(row, read);
   });

@@ -9,11 +9,15 @@ import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
 import { DEPLOY_ENTRY } from "./_platform.ts";
 
 const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
-const SERVERS = { DATABASE_URL, KAFKA_BROKERS: "kafka-1.internal:9092" };
+const SERVERS = {
+  DATABASE_URL,
+  KAFKA_BROKERS: "kafka-1.internal:9092",
+  API_KEYS: "deploy-key-0123",
+};
 const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 
 Deno.test("on Deno Deploy the embedded database and a missing broker list are refused, each saying why", () => {
-  const problems = problemsOf(() => loadConfig(ON_DEPLOY));
+  const problems = problemsOf(() => loadConfig({ ...ON_DEPLOY, API_KEYS: "deploy-key-0123" }));
   assert.equal(problems.length, 2);
   assert.match(problems[0], /^DATABASE_URL: is required on Deno Deploy: the embedded database/);
   assert.match(problems[0], /disk that is not kept/);
@@ -21,6 +25,39 @@ Deno.test("on Deno Deploy the embedded database and a missing broker list are re
   assert.match(problems[1], /^KAFKA_BROKERS: is required on Deno Deploy/);
   // Off the platform, both stay optional.
   assert.equal(loadConfig({}).DATABASE_URL, undefined);
+});
+
+Deno.test("on Deno Deploy no API key is invalid configuration naming API_KEYS, as in production", () => {
+  const { API_KEYS: _, ...open } = SERVERS;
+  const problems = problemsOf(() => loadConfig({ ...open, ...ON_DEPLOY }));
+  assert.deepEqual(problems, [
+    "API_KEYS: Deno Deploy needs at least one API key (DENO_DEPLOYMENT_ID is set)",
+  ]);
+  // An admin key alone is enough, as in production; off the platform no key is still allowed.
+  assert.deepEqual(
+    loadConfig({ ...open, ...ON_DEPLOY, ADMIN_API_KEYS: "admin-0123" }).API_KEYS,
+    [],
+  );
+  assert.deepEqual(loadConfig(open).API_KEYS, []);
+});
+
+Deno.test("the service on Deno Deploy with its servers but no API key exits 2 naming API_KEYS", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", DEPLOY_ENTRY],
+    env: {
+      ...ON_DEPLOY,
+      DATABASE_URL,
+      KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+      API_KEYS: "",
+      ADMIN_API_KEYS: "",
+      PORT: "0",
+    },
+    // A service that starts open would run on: it is stopped and the test fails on its exit code.
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  assert.equal(code, 2, text);
+  assert.match(text, /API_KEYS: Deno Deploy needs at least one API key/);
 });
 
 Deno.test("on Deno Deploy the shutdown fits in the 5 s between SIGINT and SIGKILL", () => {

@@ -35,6 +35,8 @@ Deno.test("instances that start on demand and stop by SIGINT, SIGTERM and SIGKIL
     KAFKA_TOPIC: topic,
     OUTBOX_LEASE_MS: "5000",
     LOG_LEVEL: "info",
+    // Deno Deploy refuses to start without a key.
+    API_KEYS: "lifecycle-key-0123",
   };
   const instances: Instance[] = [];
   // The instance serving requests, or starting for the first of them (requests arriving together
@@ -47,7 +49,9 @@ Deno.test("instances that start on demand and stop by SIGINT, SIGTERM and SIGKIL
       return started;
     });
     const instance = await current;
-    const response = await postBatch(instance.url, items);
+    const response = await postBatch(instance.url, items, {
+      authorization: "Bearer lifecycle-key-0123",
+    });
     const body = await response.json();
     assert.equal(response.status, 200, JSON.stringify(body).slice(0, 500));
     return body;

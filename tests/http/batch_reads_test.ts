@@ -57,12 +57,17 @@ Deno.test("a batch with no failed item answers an empty page; bad paging paramet
     const { batchId } = await (await postBatch(url, executions(3))).json();
     const view = await (await fetch(`${url}/v1/batches/${batchId}`)).json();
     assert.deepEqual(view.failures, { items: [], nextAfter: null });
-    for (const query of ["limit=0", "limit=1001", "after=-1", "after=x", "page=2"]) {
+    // An index past PostgreSQL's integer is the client's mistake, never a 503 from the database.
+    const bad = ["limit=0", "limit=1001", "after=-1", "after=x", "page=2", "after=2147483648"];
+    for (const query of [...bad, "after=99999999999999999999", "limit=2147483648"]) {
       const response = await fetch(`${url}/v1/batches/${batchId}?${query}`);
       assert.equal(response.status, 400, query);
       assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
       assert.equal((await response.json()).error.code, "INVALID_PARAMETER", query);
     }
+    const last = await fetch(`${url}/v1/batches/${batchId}?after=2147483647`);
+    assert.equal(last.status, 200, "the largest index is still a valid cursor");
+    assert.deepEqual((await last.json()).failures, { items: [], nextAfter: null });
     const list = await fetch(`${url}/v1/batches?before=not-a-uuid`);
     assert.equal(list.status, 400);
     assert.equal((await list.json()).error.code, "INVALID_PARAMETER");
@@ -112,6 +117,44 @@ Deno.test("a user key sees only the batches it sent; an admin key sees all, newe
     const admin = await fetch(`${url}/v1/batches/${sent.b[0]}`, { headers: as("admin-key-0123") });
     assert.equal(admin.status, 200);
     await admin.body?.cancel();
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("an execution is read only by the key that stored it and admin keys; another key gets the 404 of an unknown id", async () => {
+  const { url, close } = await startTestService(KEYS);
+  try {
+    const [item] = executions(1);
+    const id = String(item.id);
+    const stored = await postBatch(url, [item], as("user-a-key-0123"));
+    assert.equal(stored.status, 200);
+    await stored.body?.cancel();
+    const read = (id: string, key: string) =>
+      fetch(`${url}/v1/executions/${id}`, { headers: as(key) });
+
+    for (const key of ["user-a-key-0123", "admin-key-0123"]) {
+      const response = await read(id, key);
+      assert.equal(response.status, 200, key);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+      const body = await response.json();
+      assert.equal(body.id, id);
+      assert.equal(body.uploadedBy, undefined, "the key's fingerprint stays inside");
+    }
+
+    const other = await read(id, "user-b-key-0123");
+    const unknownId = crypto.randomUUID();
+    const unknown = await read(unknownId, "user-b-key-0123");
+    assert.equal(other.status, 404, "another key's execution is not there for this key");
+    assert.equal(unknown.status, 404);
+    const [otherBody, unknownBody] = [await other.json(), await unknown.json()];
+    assert.equal(otherBody.error.code, "NOT_FOUND");
+    assert.equal(
+      otherBody.error.message.replace(id, "ID"),
+      unknownBody.error.message.replace(unknownId, "ID"),
+      "the answer says nothing more than for an id never stored",
+    );
+    assert.doesNotMatch(JSON.stringify(otherBody), /executedBy|batchId/);
   } finally {
     await close();
   }
