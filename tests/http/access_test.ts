@@ -9,7 +9,10 @@ const KEYS = {
   CONSOLE_SESSION_SECRET: "an-access-test-session-secret-of-32-chars",
 };
 
-/** What a client without any key or session may reach: probes, the API's document, sign-in. */
+/**
+ * What a client without any key or session may reach: probes, the API's document, sign-in, and the
+ * submit CLI (public code: 200 where it is built, 503 CLI_NOT_BUILT where not).
+ */
 const OPEN = new Set([
   "GET /healthz",
   "GET /readyz",
@@ -20,6 +23,7 @@ const OPEN = new Set([
   "GET /",
   "GET /console/sign-in",
   "POST /console/sign-in",
+  "GET /cli/submit.mjs",
 ]);
 /** Static files: the API document's viewer and the console's stylesheet and icon. */
 const OPEN_FILES = /^GET \/(docs|console\/assets)\/[a-z0-9._-]+$/;
@@ -44,7 +48,11 @@ Deno.test("without a key or session, only the probes, the API document and the c
       const text = await response.text();
       if (OPEN.has(name) || OPEN_FILES.test(name)) {
         // Sign-in without a key in its form is refused; it is still reachable.
-        const expected = name === "POST /console/sign-in" ? [400, 401, 415] : [200, 301, 302, 303];
+        const expected = name === "POST /console/sign-in"
+          ? [400, 401, 415]
+          : name === "GET /cli/submit.mjs"
+          ? [200, 503]
+          : [200, 301, 302, 303];
         assert.ok(expected.includes(response.status), `${name}: ${response.status}`);
       } else if (path.startsWith("/v1/") || path.startsWith("/admin/")) {
         assert.equal(response.status, 401, name);
