@@ -131,7 +131,9 @@ async function largeBacklog(options: OutageOptions): Promise<CaseRow> {
     const row: CaseRow = {
       name: "5c",
       input: `restart, broker up, ${pending} large events pending (seeded: ${tally(seeded)})`,
-      answer: left === 0
+      answer: service.exitedEarly
+        ? `died after ${((service.exitedEarly.at - began) / 1000).toFixed(0)} s`
+        : left === 0
         ? `drained in ${((performance.now() - began) / 1000).toFixed(0)} s`
         : `${left} pending after ${((performance.now() - began) / 1000).toFixed(0)} s`,
       survived: await stillServing(service),

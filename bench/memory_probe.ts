@@ -1,7 +1,11 @@
 // A service process under a hostile input: its peak resident memory, whether it lived, and the
 // answer a request got, for the memory tier and the budget measurement.
 import { DATABASE_URL, dropSchema, uniqueName } from "../tests/_helpers.ts";
-import { type ServiceProcess, startServiceProcess } from "./service_process.ts";
+import {
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  startServiceProcess,
+} from "./service_process.ts";
 
 /** A user key the tier starts every service with (the console's sign-in needs one). */
 export const USER_KEY = "memory-tier-user-key-0123456789";
@@ -45,6 +49,7 @@ export function watchPeak(pid: number) {
 export function startTierService(
   schema: string,
   env: Record<string, string> = {},
+  options: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
   return startServiceProcess({
     DATABASE_URL,
@@ -53,7 +58,7 @@ export function startTierService(
     CONSOLE_SESSION_SECRET: SESSION_SECRET,
     KAFKA_BROKERS: "",
     ...env,
-  });
+  }, options);
 }
 
 /** What one run of a case found. */
