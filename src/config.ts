@@ -96,7 +96,8 @@ const BaseSchema = z.object({
   BATCH_QUEUE_MAX: int(0, 100_000, 256),
   BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
   BATCH_READ_TIMEOUT_MS: ms(100, 3_600_000, 30_000),
-  BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  // 24 MiB: what the start task's heap holds with room to spare (README, "Memory budget").
+  BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 24 * 1024 * 1024),
   KAFKA_BROKERS: brokers,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "must be a valid Kafka topic name")
     .default(

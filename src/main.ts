@@ -13,6 +13,7 @@ import type { EventProducer, Logger } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
 import { createByteBudget } from "./http/byte_budget.ts";
 import { bindListener, type Listener } from "./http/listener.ts";
+import { budgetProblem, currentLimits, memoryBudget } from "./memory_budget.ts";
 import { createLimiter } from "./limiter.ts";
 import { createPaceGate } from "./pace_gate.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
@@ -34,6 +35,7 @@ import {
   databaseOptions,
   kafkaOptions,
   type LiveSettings,
+  memoryBounds,
 } from "./settings.ts";
 
 /** Options for tests and tools that start the service in-process. */
@@ -326,6 +328,13 @@ async function runMain(options: { cron: boolean }) {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(safeMessage(error));
+    Deno.exit(2);
+  }
+  // A heap below what the byte bounds allow would die under legal load: refused like a bad setting.
+  const onDeploy = config.DENO_DEPLOYMENT_ID !== undefined;
+  const memory = budgetProblem(memoryBudget(memoryBounds(config)), currentLimits(onDeploy));
+  if (memory) {
+    console.error(memory);
     Deno.exit(2);
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
