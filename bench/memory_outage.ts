@@ -50,10 +50,14 @@ function postLarge(service: ServiceProcess): Promise<string> {
   }));
 }
 
+/** True once the process is gone or its last request got no answer (it may be dying). */
+const lost = (service: ServiceProcess, answers: string[]) =>
+  service.exitedEarly !== undefined || (answers.at(-1)?.startsWith("no answer") ?? false);
+
 /** Posts `count` large batches one after another; stops at the first the process does not live through. */
 async function postBatches(service: ServiceProcess, count: number) {
   const answers: string[] = [];
-  for (let i = 0; i < count && !service.exitedEarly; i++) answers.push(await postLarge(service));
+  for (let i = 0; i < count && !lost(service, answers); i++) answers.push(await postLarge(service));
   return answers;
 }
 
@@ -167,7 +171,7 @@ async function soak(options: OutageOptions): Promise<CaseRow> {
         } | ${tally(answers)} |`,
       );
     }, 10_000);
-    while (performance.now() < until && !service.exitedEarly) {
+    while (performance.now() < until && !lost(service, answers)) {
       answers.push(await postLarge(service));
     }
     clearInterval(report);
