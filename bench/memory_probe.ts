@@ -46,12 +46,12 @@ export function watchPeak(pid: number) {
 }
 
 /** The service started the way the tier starts it: the start task's V8 flags, a user key, `env`. */
-export function startTierService(
+export async function startTierService(
   schema: string,
   env: Record<string, string> = {},
   options: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
-  return startServiceProcess({
+  const service = await startServiceProcess({
     DATABASE_URL,
     DB_SCHEMA: schema,
     API_KEYS: USER_KEY,
@@ -59,6 +59,13 @@ export function startTierService(
     KAFKA_BROKERS: "",
     ...env,
   }, options);
+  // The pid sampled must be the Deno process that serves, not a wrapper that started it.
+  const command = Deno.readTextFileSync(`/proc/${service.pid}/cmdline`).split("\0");
+  if (!command.some((arg) => arg.endsWith("src/main.ts"))) {
+    await service.stop();
+    throw new Error(`pid ${service.pid} is not the service: ${command.join(" ")}`);
+  }
+  return service;
 }
 
 /** What one run of a case found. */

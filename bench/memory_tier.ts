@@ -26,7 +26,12 @@ const jobs: Array<() => Promise<CaseRow[]>> = [];
 for (const each of hostileCases()) {
   // "--case 1" runs 1a, 1b and 1c.
   if (picked(each.name, each.name.replace(/[a-z]$/, ""))) {
-    jobs.push(async () => [{ name: each.name, input: each.input, ...await each.run() }]);
+    jobs.push(async () => [{
+      name: each.name,
+      input: each.input,
+      expect: each.expect,
+      ...await each.run(),
+    }]);
   }
 }
 const outage = outageCases({
@@ -39,6 +44,7 @@ const outage = outageCases({
 for (const each of outage) if (picked(...each.names)) jobs.push(each.run);
 
 const rows: CaseRow[] = [];
+let unrun = 0;
 for (const job of jobs) {
   try {
     for (const row of await job()) {
@@ -48,22 +54,36 @@ for (const job of jobs) {
       );
     }
   } catch (error) {
+    unrun++;
     log(`memory: a case could not run: ${error instanceof Error ? error.message : error}`);
   }
 }
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
+/**
+ * Issue 21's targets: the process lives, peaks at 400 MB or less, never answers 500, answers as
+ * the issue expects where it says how, and stores no more failure bytes than the case allows.
+ */
+const PEAK_TARGET_BYTES = 400e6;
+const meets = (row: CaseRow) =>
+  row.survived && row.peakBytes <= PEAK_TARGET_BYTES && !/\b500\b|no answer/.test(row.answer) &&
+  (row.expect?.test(row.answer) ?? true) && (row.bytesAdded ?? 0) <= (row.bytesLimit ?? Infinity);
+
 console.log(
   `Service flags: ${START_V8_FLAGS.join(" ") || "(none)"}; ${new Date().toISOString()}\n`,
 );
-console.log("| case | input | answer | survived | peak RSS MB | bytes added | note |");
-console.log("|---|---|---|---|---:|---:|---|");
+console.log(
+  "| case | input | answer | expected | survived | peak RSS MB | bytes added | target met | note |",
+);
+console.log("|---|---|---|---|---|---:|---:|---|---|");
 for (const row of rows) {
   console.log(
     `| ${row.name} | ${cell(row.input)} | ${cell(row.answer)} | ${
-      row.survived ? "yes" : "**no**"
-    } | ${mb(row.peakBytes)} | ${
+      row.expect ? `\`${cell(row.expect.source)}\`` : ""
+    } | ${row.survived ? "yes" : "**no**"} | ${mb(row.peakBytes)} | ${
       row.bytesAdded === undefined ? "" : row.bytesAdded.toLocaleString("en")
-    } | ${cell(row.note)} |`,
+    } | ${meets(row) ? "yes" : "**no**"} | ${cell(row.note)} |`,
   );
 }
+// Exit 1 when a case misses a target or could not run, so the tier can gate a change.
+if (unrun > 0 || !rows.every(meets)) Deno.exitCode = 1;
