@@ -1,7 +1,7 @@
 // Measures the constants of the memory budget (README, "Memory budget"): the service's RSS idle and
 // after a warm-up, and k, the RSS it grows by per byte of JSON batch body in flight, from N
 // concurrent bodies of 1, 4, 16 and 32 MiB whose total is BATCH_BYTES_IN_FLIGHT.
-//   ./dev memory:budget [--heap-mb 1024] [--rounds 3] [--shape small|large]...
+//   ./dev memory:budget [--heap-mb 1024 | --no-flags] [--rounds 3] [--shape small|large]... [--run 32:4]...
 import { parseArgs } from "node:util";
 import { dropSchema, uniqueName } from "../tests/_helpers.ts";
 import { execution } from "../tests/_fakes/fixtures.ts";
@@ -26,6 +26,8 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     "heap-mb": { type: "string" },
+    // No V8 flags at all, as on Deno Deploy.
+    "no-flags": { type: "boolean", default: false },
     rounds: { type: "string", default: "3" },
     shape: { type: "string", multiple: true },
     // "total:size" in MiB, such as 32:4; the six runs below when absent.
@@ -36,7 +38,9 @@ const rounds = Number(values.rounds);
 const shapes = (values.shape ?? ["small", "large"]) as Shape[];
 // The demand is measured with room in the heap (GC under a tight limit hides it, or dies of it);
 // without --heap-mb, the start task's own flags.
-const heapFlags = values["heap-mb"]
+const heapFlags = values["no-flags"]
+  ? []
+  : values["heap-mb"]
   ? [`--v8-flags=--max-old-space-size=${values["heap-mb"]},--max-semi-space-size=8`]
   : START_V8_FLAGS;
 const log = (line: string) => console.error(line);
@@ -79,7 +83,10 @@ async function measure(shape: Shape, total: number, size: number) {
     BATCH_MAX_ITEMS: "1000000",
     LOG_LEVEL: "info",
   };
-  const service = await startTierService(schema, env, { denoFlags: heapFlags });
+  const service = await startTierService(schema, env, {
+    denoFlags: heapFlags,
+    startFlags: !values["no-flags"],
+  });
   try {
     await settle();
     const idle = readRss(service.pid);
@@ -146,7 +153,9 @@ for (const shape of shapes) {
 }
 
 console.log(
-  `Service flags: ${heapFlags.join(" ")}; ${rounds} rounds; ${new Date().toISOString()}\n`,
+  `Service flags: ${heapFlags.join(" ") || "none (as on Deno Deploy)"}; ${rounds} rounds; ${
+    new Date().toISOString()
+  }\n`,
 );
 console.log(
   "| shape | bytes in flight (setting) | bodies × MiB | idle RSS MB | warm RSS MB | warm heap MB | heap peak seen MB | peak RSS MB | peak − warm MB | k | answers |",

@@ -127,6 +127,23 @@ export function budgetProblem(budget: MemoryBudget, limits: MemoryLimits): strin
   return undefined;
 }
 
+/**
+ * A warning when V8's heap may grow past a memory cap before it collects: without V8 flags (as on
+ * Deno Deploy) V8 sizes its heap from the machine and lets garbage pile up long before its limit.
+ */
+export function heapAboveCapWarning(
+  limits: MemoryLimits,
+  constants: MemoryConstants = MEASURED,
+): string | undefined {
+  if (limits.memoryCapBytes === undefined) return undefined;
+  const room = limits.memoryCapBytes - (constants.rssBaseBytes - constants.heapBaseBytes);
+  if (limits.heapLimitBytes <= room) return undefined;
+  return `The V8 heap limit (${MB(limits.heapLimitBytes)}) is above what fits in ` +
+    `${limits.memoryCapName ?? "the platform"}'s ${MB(limits.memoryCapBytes)} beside the rest of ` +
+    "the process: garbage may pile up past the cap before V8 collects it. Set " +
+    'DENO_V8_FLAGS=--max-old-space-size=160,--max-semi-space-size=8 (README, "Memory budget")';
+}
+
 /** Deno Deploy's memory cap per instance (Deploy Classic's documented 512 MB; no V8 flags there). */
 export const DENO_DEPLOY_MEMORY_BYTES = 512e6;
 
@@ -137,5 +154,17 @@ export function currentLimits(onDenoDeploy: boolean): MemoryLimits {
     ...(onDenoDeploy
       ? { memoryCapBytes: DENO_DEPLOY_MEMORY_BYTES, memoryCapName: "Deno Deploy" }
       : {}),
+  };
+}
+
+/** The start-up check: a problem that must stop the service, or a warning to log. */
+export function memoryCheck(
+  bounds: MemoryBounds,
+  onDenoDeploy: boolean,
+): { problem?: string; warning?: string } {
+  const limits = currentLimits(onDenoDeploy);
+  return {
+    problem: budgetProblem(memoryBudget(bounds), limits),
+    warning: heapAboveCapWarning(limits),
   };
 }

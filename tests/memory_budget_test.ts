@@ -4,6 +4,7 @@ import { loadConfig } from "../src/config.ts";
 import {
   budgetProblem,
   DENO_DEPLOY_MEMORY_BYTES,
+  heapAboveCapWarning,
   memoryBudget,
   type MemoryConstants,
 } from "../src/memory_budget.ts";
@@ -78,4 +79,15 @@ Deno.test("a platform's memory cap below the resident budget is refused; without
 Deno.test("the default settings' resident budget fits Deno Deploy's 512 MB", () => {
   const budget = memoryBudget(memoryBounds(loadConfig({})));
   assert.ok(budget.rssBytes <= DENO_DEPLOY_MEMORY_BYTES, `${budget.rssBytes} bytes`);
+});
+
+Deno.test("a heap limit that leaves no room under a memory cap is warned about, naming DENO_V8_FLAGS", () => {
+  const cap = { memoryCapBytes: 512e6, memoryCapName: "Deno Deploy" };
+  // 512 MB less the 80 MiB the rest of the process takes (100 - 20) leaves 428 MB for the heap.
+  assert.equal(heapAboveCapWarning({ heapLimitBytes: 400e6, ...cap }, ROUND), undefined);
+  assert.match(
+    heapAboveCapWarning({ heapLimitBytes: 4096 * MIB, ...cap }, ROUND) ?? "",
+    /^The V8 heap limit \(4295 MB\) is above what fits in Deno Deploy's 512 MB .* Set DENO_V8_FLAGS=--max-old-space-size=160,--max-semi-space-size=8/,
+  );
+  assert.equal(heapAboveCapWarning({ heapLimitBytes: 4096 * MIB }, ROUND), undefined);
 });

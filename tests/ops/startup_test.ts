@@ -114,3 +114,21 @@ Deno.test("on Deno Deploy, settings whose memory budget passes 512 MB stop the s
     /^Cannot start: Deno Deploy caps memory at 512 MB, below the \d+ MB that BATCH_BYTES_IN_FLIGHT=67108864 may reach/,
   );
 });
+
+Deno.test("on Deno Deploy without V8 flags the service warns that its heap is not capped under 512 MB; DENO_V8_FLAGS silences it", async () => {
+  const deploy = {
+    DENO_DEPLOYMENT_ID: "memory-test",
+    KAFKA_BROKERS: "127.0.0.1:1",
+    LOG_LEVEL: "warn",
+  };
+  const warned = (stdout: string) => stdout.includes("garbage may pile up past the cap");
+  // The database at port 1 stops both after the check: exit 1, with or without the warning.
+  const bare = await runToExit([], deploy);
+  assert.ok(warned(bare.stdout), bare.stdout + bare.stderr);
+  const flagged = await runToExit([], {
+    ...deploy,
+    DENO_V8_FLAGS: "--max-old-space-size=160,--max-semi-space-size=8",
+  });
+  assert.equal(flagged.code, 1, flagged.stderr);
+  assert.ok(!warned(flagged.stdout), flagged.stdout);
+});
