@@ -30,6 +30,8 @@ export interface CaseRow extends Finding {
   bytesLimit?: number;
   /** The answer issue 21 expects, when it names one. */
   expect?: RegExp;
+  /** Lines of a Markdown table over time (the soak's RSS). */
+  series?: string[];
 }
 
 /** A case: its name (for --case), the answer issue 21 expects, and what it does. */

@@ -6,10 +6,12 @@ import {
   dropSchema,
   KAFKA_BROKERS,
   pendingEvents,
+  sqlFor,
   uniqueName,
 } from "../tests/_helpers.ts";
 import { largeValidBatch } from "./hostile_inputs.ts";
 import type { CaseRow } from "./memory_cases.ts";
+import { checkTopic } from "./topic_check.ts";
 import {
   answerOf,
   deathNote,
@@ -116,6 +118,17 @@ async function outageAndRestart(options: OutageOptions): Promise<CaseRow[]> {
   }
 }
 
+/** Whether every execution stored in `schema` is on `topic`, once. */
+async function onTopic(schema: string, topic: string): Promise<string> {
+  const sql = sqlFor(schema);
+  try {
+    const check = await checkTopic(sql, topic);
+    return `${check.missingFromTopic} missing from the topic, ${check.duplicateMessages} duplicates`;
+  } finally {
+    await sql.end();
+  }
+}
+
 /** 5c: a backlog of large events stored with publishing off, then a restart against the broker. */
 async function largeBacklog(options: OutageOptions): Promise<CaseRow> {
   const schema = uniqueName("mem");
@@ -135,17 +148,21 @@ async function largeBacklog(options: OutageOptions): Promise<CaseRow> {
     const began = performance.now();
     await watch(service, options.watchSeconds * 4, async () => await pendingEvents(schema) === 0);
     const left = service.exitedEarly ? NaN : await pendingEvents(schema);
+    const seconds = ((performance.now() - began) / 1000).toFixed(0);
+    const survived = await stillServing(service);
+    const peakBytes = peak.stop();
     const row: CaseRow = {
       name: "5c",
-      expect: /^drained/,
+      // Drained, and every stored execution on the topic, none twice.
+      expect: /^drained in \d+ s; 0 missing from the topic, 0 duplicates$/,
       input: `restart, broker up, ${pending} large events pending (seeded: ${tally(seeded)})`,
       answer: service.exitedEarly
         ? `died after ${((service.exitedEarly.at - began) / 1000).toFixed(0)} s`
         : left === 0
-        ? `drained in ${((performance.now() - began) / 1000).toFixed(0)} s`
-        : `${left} pending after ${((performance.now() - began) / 1000).toFixed(0)} s`,
-      survived: await stillServing(service),
-      peakBytes: peak.stop(),
+        ? `drained in ${seconds} s; ${await onTopic(schema, topic)}`
+        : `${left} pending after ${seconds} s`,
+      survived,
+      peakBytes,
       note: deathNote(service),
     };
     await service.stop();
@@ -156,7 +173,7 @@ async function largeBacklog(options: OutageOptions): Promise<CaseRow> {
   }
 }
 
-/** The soak: continuous 15 MB batches with Kafka unreachable; RSS every 10 s to `log`. */
+/** The soak: continuous 15 MB batches with Kafka unreachable; RSS every 10 s in its row. */
 async function soak(options: OutageOptions): Promise<CaseRow> {
   const schema = uniqueName("mem");
   try {
@@ -165,15 +182,16 @@ async function soak(options: OutageOptions): Promise<CaseRow> {
     const began = performance.now();
     const until = began + options.soakMinutes * 60_000;
     const answers: string[] = [];
-    options.log("| seconds | RSS MB | peak MB | batches answered |");
-    options.log("|---:|---:|---:|---|");
+    // RSS over time, one line every 10 s: to stderr as it goes, and into the row for the report.
+    const series = ["| seconds | RSS MB | peak MB | batches answered |", "|---:|---:|---:|---|"];
+    series.forEach(options.log);
     const report = setInterval(() => {
       const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readStatus(service.pid))?.[1] ?? 0) * 1024;
-      options.log(
-        `| ${((performance.now() - began) / 1000).toFixed(0)} | ${(rss / 1e6).toFixed(1)} | ${
-          (peak.peak / 1e6).toFixed(1)
-        } | ${tally(answers)} |`,
-      );
+      const line = `| ${((performance.now() - began) / 1000).toFixed(0)} | ${
+        (rss / 1e6).toFixed(1)
+      } | ${(peak.peak / 1e6).toFixed(1)} | ${tally(answers)} |`;
+      series.push(line);
+      options.log(line);
     }, 10_000);
     while (performance.now() < until && !lost(service, answers)) {
       answers.push(await postLarge(service));
@@ -184,6 +202,7 @@ async function soak(options: OutageOptions): Promise<CaseRow> {
       expect: ALL_STORED,
       input: `soak: Kafka unreachable ${options.soakMinutes} min, continuous 15 MB batches`,
       answer: tally(answers),
+      series,
       survived: await stillServing(service),
       peakBytes: peak.stop(),
       note: `${await pendingEvents(schema)} events pending${

@@ -85,5 +85,8 @@ for (const row of rows) {
     } | ${meets(row) ? "yes" : "**no**"} | ${cell(row.note)} |`,
   );
 }
+for (const row of rows.filter((row) => row.series)) {
+  console.log(`\nCase ${row.name}, RSS over time:\n\n${row.series!.join("\n")}`);
+}
 // Exit 1 when a case misses a target or could not run, so the tier can gate a change.
 if (unrun > 0 || !rows.every(meets)) Deno.exitCode = 1;
