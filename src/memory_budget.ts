@@ -43,8 +43,8 @@ export interface MemoryConstants {
 /**
  * The constants measured on 2026-12-07 (`./dev memory:budget`, docs/memory.md), rounded up: a warm
  * HTTP thread holds 20 to 30 MB of heap and 123 to 134 MB of RSS; bodies in flight raised the heap
- * seen by 2.2 to 4.0 bytes and the RSS by 4.4 to 7.5 bytes per body byte (one body alone: up to 10,
- * still under the total); parsed small events hold 1.1 heap bytes per JSON byte (2 covers their
+ * seen by 2.2 to 4.0 bytes and the RSS by 4.4 to 7.5 bytes per body byte (up to 10.7 with few bytes in
+ * flight, still under the total); parsed small events hold 1.1 heap bytes per JSON byte (2 covers their
  * record form and the copy in a message).
  */
 export const MEASURED: MemoryConstants = {
