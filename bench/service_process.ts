@@ -17,6 +17,8 @@ export interface ServiceProcessOptions {
    * start task's. @default []
    */
   denoFlags?: string[];
+  /** Run with the start task's V8 flags (unless denoFlags has its own); false: none, as on Deno Deploy. @default true */
+  startFlags?: boolean;
   /** Milliseconds to wait for the "listening" line. @default 30000 */
   startTimeoutMs?: number;
 }
@@ -33,7 +35,10 @@ export async function startServiceProcess(
     args: [
       "run",
       "-A",
-      ...(options.denoFlags?.some((flag) => flag.startsWith("--v8-flags=")) ? [] : START_V8_FLAGS),
+      ...(options.startFlags === false ||
+          options.denoFlags?.some((flag) => flag.startsWith("--v8-flags="))
+        ? []
+        : START_V8_FLAGS),
       ...(options.denoFlags ?? []),
       MAIN,
     ],

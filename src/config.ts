@@ -96,7 +96,8 @@ const BaseSchema = z.object({
   BATCH_QUEUE_MAX: int(0, 100_000, 256),
   BATCH_QUEUE_TIMEOUT_MS: ms(1, 600_000, 15_000),
   BATCH_READ_TIMEOUT_MS: ms(100, 3_600_000, 30_000),
-  BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  // 24 MiB: what the start task's heap holds with room to spare (README, "Memory budget").
+  BATCH_BYTES_IN_FLIGHT: int(1024, 16 * 1024 * 1024 * 1024, 24 * 1024 * 1024),
   BATCH_MAX_VALUES: int(1000, 100_000_000, 500_000),
   BATCH_FAILURES_KEPT: int(0, 1_000_000, 1000),
   BATCH_RETENTION_DAYS: int(0, 36_500, 30),

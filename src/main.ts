@@ -14,6 +14,7 @@ import type { EventProducer, Logger } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
 import { createByteBudget } from "./http/byte_budget.ts";
 import { bindListener, type Listener } from "./http/listener.ts";
+import { memoryCheck } from "./memory_budget.ts";
 import { createLimiter } from "./limiter.ts";
 import { createPaceGate } from "./pace_gate.ts";
 import { type AppLogger, createLogger } from "./logger.ts";
@@ -35,6 +36,7 @@ import {
   databaseOptions,
   kafkaOptions,
   type LiveSettings,
+  memoryBounds,
 } from "./settings.ts";
 
 /** Options for tests and tools that start the service in-process. */
@@ -350,7 +352,14 @@ async function runMain(options: { cron: boolean }) {
     console.error(safeMessage(error));
     Deno.exit(2);
   }
+  // A heap below what the byte bounds allow would die under legal load: refused like a bad setting.
+  const memory = memoryCheck(memoryBounds(config), config.DENO_DEPLOYMENT_ID !== undefined);
+  if (memory.problem) {
+    console.error(memory.problem);
+    Deno.exit(2);
+  }
   const logger = createLogger({ level: config.LOG_LEVEL });
+  if (memory.warning) logger.warn({}, memory.warning);
   let service: Service;
   try {
     // Bound before the database starts: a port in use is the first thing reported, not the last.

@@ -4,6 +4,7 @@ import { type Config, type Tunables, tunablesOf } from "./config.ts";
 import type { DatabaseOptions } from "./db/database.ts";
 import type { IngestSettings } from "./domain/ingest.ts";
 import type { BatchLimits } from "./http/batch_body.ts";
+import type { MemoryBounds } from "./memory_budget.ts";
 import type { KafkaProducerOptions } from "./publish/kafka_errors.ts";
 import type { PublishingSettings } from "./publish/publishing.ts";
 
@@ -43,6 +44,19 @@ export function batchLimits(config: Config): BatchLimits {
     maxBytes: config.BATCH_MAX_BYTES,
     readTimeoutMs: config.BATCH_READ_TIMEOUT_MS,
     maxValues: config.BATCH_MAX_VALUES,
+  };
+}
+
+/**
+ * The byte bounds of the memory budget. The publishing byte bounds (channel, relay claim, message to
+ * the worker) and the console's and JUnit parser's join here as settings that bound them in bytes.
+ */
+export function memoryBounds(config: Config): MemoryBounds {
+  return {
+    bodyBytesInFlight: config.BATCH_BYTES_IN_FLIGHT,
+    publishingBytes: {},
+    httpBytes: {},
+    publishingInWorker: config.PUBLISH_IN_WORKER,
   };
 }
 

@@ -22,7 +22,7 @@ export interface TestAppOptions {
   /** Batches handled at once, and waiting. @default 16 and 256 */
   batchConcurrency?: number;
   batchQueueMax?: number;
-  /** Bytes of bodies held at once. @default 33554432 */
+  /** Bytes of bodies held at once. @default 25165824 */
   bytesInFlight?: number;
   readiness?: Partial<ReadinessDeps>;
 }
@@ -50,7 +50,7 @@ export function createTestApp(options: TestAppOptions = {}) {
         timeoutMs: 15_000,
       }),
       bodies: {
-        budget: createByteBudget(options.bytesInFlight ?? 32 * 1024 * 1024),
+        budget: createByteBudget(options.bytesInFlight ?? 24 * 1024 * 1024),
         shuttingDown: () => shuttingDown,
       },
       limits: {

@@ -140,11 +140,11 @@ Deno.test("a bad DATABASE_URL is quoted with its password masked", () => {
   assert.ok(!problem.includes("s3cr3tpw"));
 });
 
-Deno.test("BATCH_BYTES_IN_FLIGHT defaults to 32 MiB and must hold at least one body of BATCH_MAX_BYTES", () => {
+Deno.test("BATCH_BYTES_IN_FLIGHT defaults to 24 MiB and must hold at least one body of BATCH_MAX_BYTES", () => {
   const config = loadConfig({});
   assert.deepEqual(
     [config.BATCH_BYTES_IN_FLIGHT, config.BATCH_READ_TIMEOUT_MS],
-    [32 * 1024 * 1024, 30_000],
+    [24 * 1024 * 1024, 30_000],
   );
   const [problem] = problemsOf(() => loadConfig({ BATCH_MAX_BYTES: String(64 * 1024 * 1024) }));
   assert.match(problem, /^BATCH_BYTES_IN_FLIGHT: must be at least BATCH_MAX_BYTES \(67108864\)/);

@@ -1,6 +1,10 @@
-// The image and the load test run the service with the heap limits `deno task start` has.
+// The image and the load test run the service with the heap limits `deno task start` has, and those
+// limits hold the memory budget of the default settings.
 import assert from "node:assert/strict";
 import { START_V8_FLAGS } from "../../bench/service_process.ts";
+import { loadConfig } from "../../src/config.ts";
+import { budgetProblem, memoryBudget } from "../../src/memory_budget.ts";
+import { memoryBounds } from "../../src/settings.ts";
 
 Deno.test("the image's command and the load test use the start task's V8 heap limits", async () => {
   assert.equal(START_V8_FLAGS.length, 1);
@@ -12,4 +16,18 @@ Deno.test("the image's command and the load test use the start task's V8 heap li
     (JSON.parse(cmd.slice(4)) as string[]).includes(START_V8_FLAGS[0]),
     `the image runs with ${START_V8_FLAGS[0]}`,
   );
+});
+
+Deno.test("the start task's V8 heap limit holds the memory budget of the default settings", async () => {
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      ...START_V8_FLAGS,
+      'import { getHeapStatistics } from "node:v8"; console.log(getHeapStatistics().heap_size_limit)',
+    ],
+    stdout: "piped",
+  }).output();
+  const heapLimit = Number(new TextDecoder().decode(stdout));
+  const budget = memoryBudget(memoryBounds(loadConfig({})));
+  assert.equal(budgetProblem(budget, { heapLimitBytes: heapLimit }), undefined);
 });

@@ -108,7 +108,7 @@ Deno.test("16 MiB bodies of millions of items are refused with 413 while they ar
       });
       return { status: response.status, body: await response.json() };
     };
-    // Four at once: the default budget (32 MiB) reads two, the others may get 503 for a moment.
+    // Four at once: the default budget (24 MiB) reads one, the others may get 503 for a moment.
     const answers = await Promise.all([
       send(lines, "application/x-ndjson"),
       send(lines, "application/x-ndjson"),

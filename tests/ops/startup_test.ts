@@ -70,3 +70,65 @@ Deno.test("a port in use stops the service at once, naming the address, before a
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+/** Runs the service with `v8Flags` and `env` until it exits; its exit code and output. */
+async function runToExit(v8Flags: string[], env: Record<string, string>) {
+  const proc = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ...v8Flags, MAIN],
+    env: {
+      DATABASE_URL: "postgres://nobody@127.0.0.1:1/none",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: proc.code, stdout: decode(proc.stdout), stderr: decode(proc.stderr) };
+}
+
+Deno.test("a V8 heap limit below the memory budget of the settings stops the service with exit 2, naming them", async () => {
+  const { code, stdout, stderr } = await runToExit(
+    ["--v8-flags=--max-old-space-size=100,--max-semi-space-size=8"],
+    { BATCH_BYTES_IN_FLIGHT: String(24 * 1024 * 1024) },
+  );
+  assert.equal(code, 2, stderr);
+  assert.equal(stdout, "");
+  assert.match(
+    stderr,
+    /^Cannot start: the V8 heap limit \(131 MB\) is below the 164 MB that BATCH_BYTES_IN_FLIGHT=25165824 need/,
+  );
+});
+
+Deno.test("on Deno Deploy, settings whose memory budget passes 512 MB stop the service with exit 2", async () => {
+  const { code, stderr } = await runToExit([], {
+    DENO_DEPLOYMENT_ID: "memory-test",
+    KAFKA_BROKERS: "127.0.0.1:1",
+    SHUTDOWN_TIMEOUT_MS: "3000",
+    BATCH_BYTES_IN_FLIGHT: String(64 * 1024 * 1024),
+  });
+  assert.equal(code, 2, stderr);
+  assert.match(
+    stderr,
+    /^Cannot start: Deno Deploy caps memory at 512 MB, below the \d+ MB that BATCH_BYTES_IN_FLIGHT=67108864 may reach/,
+  );
+});
+
+Deno.test("on Deno Deploy without V8 flags the service warns that its heap is not capped under 512 MB; DENO_V8_FLAGS silences it", async () => {
+  const deploy = {
+    DENO_DEPLOYMENT_ID: "memory-test",
+    KAFKA_BROKERS: "127.0.0.1:1",
+    LOG_LEVEL: "warn",
+  };
+  const warned = (stdout: string) => stdout.includes("garbage may pile up past the cap");
+  // The database at port 1 stops both after the check: exit 1, with or without the warning.
+  const bare = await runToExit([], deploy);
+  assert.ok(warned(bare.stdout), bare.stdout + bare.stderr);
+  const flagged = await runToExit([], {
+    ...deploy,
+    DENO_V8_FLAGS: "--max-old-space-size=160,--max-semi-space-size=8",
+  });
+  assert.equal(flagged.code, 1, flagged.stderr);
+  assert.ok(!warned(flagged.stdout), flagged.stdout);
+});
