@@ -21,7 +21,7 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   /** The operator console at /console (sessions and publishing); absent, no console. */
-  console?: Pick<ConsoleDeps, "sessions" | "publishing">;
+  console?: Pick<ConsoleDeps, "sessions" | "publishing" | "formMaxBytes">;
 }
 
 /** Builds the app. */

@@ -122,6 +122,7 @@ const BaseSchema = z.object({
   // on Deno Deploy, where several instances serve one console).
   CONSOLE_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
+  CONSOLE_FORM_MAX_BYTES: int(1024, 1024 * 1024, 8192),
   CONFIG_FILE: z.string().optional(),
   /** Set by Deno Deploy in every instance: the service is on the platform (see deployRules). */
   DENO_DEPLOYMENT_ID: z.string().optional(),
