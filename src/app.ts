@@ -22,7 +22,7 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   /** The operator console at /console (sessions and publishing); absent, no console. */
-  console?: Pick<ConsoleDeps, "sessions" | "publishing">;
+  console?: Pick<ConsoleDeps, "sessions" | "publishing" | "formMaxBytes">;
   /** GET /cli/submit.mjs, the built submit CLI; absent, no such route. */
   cli?: CliRoutesDeps;
 }

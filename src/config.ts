@@ -122,9 +122,11 @@ const BaseSchema = z.object({
   API_KEYS: list,
   ADMIN_API_KEYS: list,
   SHUTDOWN_TIMEOUT_MS: ms(0, 600_000, 10_000),
-  // Signs the operator console's session cookies; without it each process draws its own.
+  // Signs the operator console's session cookies; without it each process draws its own (refused
+  // on Deno Deploy, where several instances serve one console).
   CONSOLE_SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   CONSOLE_SESSION_TTL_MIN: int(1, 10_080, 480),
+  CONSOLE_FORM_MAX_BYTES: int(1024, 1024 * 1024, 8192),
   CONFIG_FILE: z.string().optional(),
   // Written by `deno task build:cli` (the start task and the image run it); served at /cli/submit.mjs.
   CLI_BUNDLE_PATH: z.string().min(1).default("dist/submit.mjs"),
@@ -188,6 +190,14 @@ function deployRules(config: z.infer<typeof BaseSchema>, ctx: z.RefinementCtx) {
     problem(
       "KAFKA_BROKERS",
       "is required on Deno Deploy: without brokers no instance publishes, and events would only pile up in the outbox",
+    );
+  }
+  if (config.CONSOLE_SESSION_SECRET === undefined) {
+    problem(
+      "CONSOLE_SESSION_SECRET",
+      "is required on Deno Deploy: several instances serve the console, and without one shared " +
+        "secret each signs its own sessions, so a session from one is refused by the next; set " +
+        "at least 32 random characters, the same on every instance",
     );
   }
   if (config.SHUTDOWN_TIMEOUT_MS >= DEPLOY_KILL_AFTER_MS) {

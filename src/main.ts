@@ -9,6 +9,7 @@ import { createBatchStore } from "./db/batch_store.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { createExecutionStore } from "./db/execution_store.ts";
 import { createOutboxStore, type OutboxStore } from "./db/outbox_store.ts";
+import { createSessionRevocations } from "./db/session_revocations.ts";
 import { createIngestor } from "./domain/ingest.ts";
 import type { EventProducer, Logger } from "./domain/ports.ts";
 import { createKeyRing } from "./http/auth.ts";
@@ -161,7 +162,9 @@ export async function startService(config: Config, options: StartOptions = {}) {
         secret: config.CONSOLE_SESSION_SECRET ??
           Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16)).join(""),
         ttlSeconds: config.CONSOLE_SESSION_TTL_MIN * 60,
+        revocations: createSessionRevocations(db),
       },
+      formMaxBytes: config.CONSOLE_FORM_MAX_BYTES,
       publishing: {
         view: async () => {
           const stats = await outbox.stats();

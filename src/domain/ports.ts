@@ -227,3 +227,11 @@ export interface PublishObserver {
   deadLettered(count: number): void;
   unavailable(count: number): void;
 }
+
+/** Console sessions ended before their expiry (signed out). Every method throws StorageError on failure. */
+export interface SessionRevocations {
+  /** Records that the session `sessionId` ends now; kept until `expiresAt`, its natural end. */
+  revoke(sessionId: string, expiresAt: Date): Promise<void>;
+  /** True when the session was revoked (and its natural end is still ahead). */
+  isRevoked(sessionId: string): Promise<boolean>;
+}

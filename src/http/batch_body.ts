@@ -100,11 +100,16 @@ export async function readBatch(
   }
 }
 
-async function readBytes(
+/**
+ * Reads the whole body within a deadline and a size, its bytes taken from the budget as they
+ * arrive (a declared length up front), each chunk shown to `inspect`; `taken` stays taken until
+ * the caller gives it back. The console's forms and uploads are read through it too.
+ */
+export async function readBytes(
   c: Context,
-  limits: BatchLimits,
+  limits: Pick<BatchLimits, "maxBytes" | "readTimeoutMs">,
   deps: BodyReaderDeps,
-  inspect: (chunk: Uint8Array) => void,
+  inspect: (chunk: Uint8Array) => void = () => {},
 ): Promise<{ bytes: Uint8Array; taken: number }> {
   const { maxBytes } = limits;
   const tooLarge = () =>
@@ -338,7 +343,7 @@ export async function readText(
   limits: BatchLimits,
   deps: BodyReaderDeps,
 ): Promise<{ text: string; bytes: number }> {
-  const { bytes, taken } = await readBytes(c, limits, deps, () => {});
+  const { bytes, taken } = await readBytes(c, limits, deps);
   try {
     return { text: decode(bytes), bytes: taken };
   } catch (error) {

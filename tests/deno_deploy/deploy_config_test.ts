@@ -5,26 +5,34 @@ import denoConfig from "../../deno.json" with { type: "json" };
 import oldestPins from "../../tools/deno-oldest/package.json" with { type: "json" };
 import { DEPLOY_DEFAULTS, loadConfig } from "../../src/config.ts";
 import { problemsOf } from "../_config.ts";
-import { DATABASE_URL, KAFKA_BROKERS } from "../_helpers.ts";
+import { DATABASE_URL, KAFKA_BROKERS, uniqueName } from "../_helpers.ts";
 import { DEPLOY_ENTRY } from "./_platform.ts";
 
 const ON_DEPLOY = { DENO_DEPLOYMENT_ID: "abc123" };
+const SECRET = "a-console-session-secret-of-32-characters";
 const SERVERS = {
   DATABASE_URL,
   KAFKA_BROKERS: "kafka-1.internal:9092",
   API_KEYS: "deploy-key-0123",
+  CONSOLE_SESSION_SECRET: SECRET,
 };
 const README = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
 
-Deno.test("on Deno Deploy the embedded database and a missing broker list are refused, each saying why", () => {
+Deno.test("on Deno Deploy the embedded database, a missing broker list and a missing session secret are refused, each saying why", () => {
   const problems = problemsOf(() => loadConfig({ ...ON_DEPLOY, API_KEYS: "deploy-key-0123" }));
-  assert.equal(problems.length, 2);
+  assert.equal(problems.length, 3);
   assert.match(problems[0], /^DATABASE_URL: is required on Deno Deploy: the embedded database/);
   assert.match(problems[0], /disk that is not kept/);
   assert.match(problems[0], /\(DENO_DEPLOYMENT_ID is set\)$/);
   assert.match(problems[1], /^KAFKA_BROKERS: is required on Deno Deploy/);
-  // Off the platform, both stay optional.
-  assert.equal(loadConfig({}).DATABASE_URL, undefined);
+  assert.match(
+    problems[2],
+    /^CONSOLE_SESSION_SECRET: is required on Deno Deploy: several instances/,
+  );
+  // Off the platform, all three stay optional.
+  const here = loadConfig({});
+  assert.equal(here.DATABASE_URL, undefined);
+  assert.equal(here.CONSOLE_SESSION_SECRET, undefined);
 });
 
 Deno.test("on Deno Deploy no API key is invalid configuration naming API_KEYS, as in production", () => {
@@ -50,6 +58,7 @@ Deno.test("the service on Deno Deploy with its servers but no API key exits 2 na
       KAFKA_BROKERS: KAFKA_BROKERS.join(","),
       API_KEYS: "",
       ADMIN_API_KEYS: "",
+      CONSOLE_SESSION_SECRET: SECRET,
       PORT: "0",
     },
     // A service that starts open would run on: it is stopped and the test fails on its exit code.
@@ -105,6 +114,32 @@ Deno.test("the service on Deno Deploy without DATABASE_URL exits 2 before the em
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("the service on Deno Deploy without CONSOLE_SESSION_SECRET exits 2 naming it; with it the configuration is complete", async () => {
+  const env = {
+    ...ON_DEPLOY,
+    DATABASE_URL,
+    DB_SCHEMA: uniqueName("deploy"),
+    KAFKA_BROKERS: KAFKA_BROKERS.join(","),
+    API_KEYS: SERVERS.API_KEYS,
+    PORT: "0",
+  };
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", DEPLOY_ENTRY],
+    env: { ...env, CONSOLE_SESSION_SECRET: "" },
+    // Should the rule be gone, the service would start and serve: it is stopped, and fails here.
+    signal: AbortSignal.timeout(20_000),
+  }).output();
+  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  assert.equal(code, 2, text);
+  assert.match(text, /CONSOLE_SESSION_SECRET: is required on Deno Deploy/);
+  assert.doesNotMatch(text, /DATABASE_URL:|KAFKA_BROKERS:|API_KEYS:/, "only the secret is missing");
+  // With the secret (and the rest unchanged) the configuration is complete.
+  assert.equal(
+    loadConfig({ ...env, CONSOLE_SESSION_SECRET: SECRET }).CONSOLE_SESSION_SECRET,
+    SECRET,
+  );
 });
 
 Deno.test("deno.json's deploy section runs the module that registers the cron job, with cron enabled", async () => {

@@ -34,6 +34,7 @@ Deno.test("instances that start on demand and stop by SIGINT, SIGTERM and SIGKIL
     KAFKA_BROKERS: KAFKA_BROKERS.join(","),
     KAFKA_TOPIC: topic,
     OUTBOX_LEASE_MS: "5000",
+    CONSOLE_SESSION_SECRET: `lifecycle-console-secret-${schema}`.padEnd(32, "-"),
     LOG_LEVEL: "info",
     // Deno Deploy refuses to start without a key.
     API_KEYS: "lifecycle-key-0123",

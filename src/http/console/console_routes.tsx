@@ -1,6 +1,5 @@
 // The /console routes: sign-in, upload, batches and publishing, server-rendered with Hono's JSX.
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import type { BatchReader, Logger } from "../../domain/ports.ts";
 import { keyFingerprint, type KeyRing } from "../auth.ts";
@@ -8,6 +7,7 @@ import type { BatchAnswerDeps } from "../batch_answer.ts";
 import { answerError, describeError } from "../error_mapper.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
 import { CONSOLE_CSS, CONSOLE_ICON } from "./assets.ts";
+import { readForm } from "./form_body.ts";
 import { createBatchHandlers } from "./batch_pages.tsx";
 import { createPublishingHandlers, type PublishingDeps } from "./publishing_page.tsx";
 import { checkCsrf, createSessions, CSRF_FIELD, type SessionOptions } from "./session.ts";
@@ -21,7 +21,9 @@ export interface ConsoleDeps {
   /** How batches are ingested: the same use case, limiter and limits as the API's. */
   batch: BatchAnswerDeps;
   batches: BatchReader;
-  publishing: Omit<PublishingDeps, "open">;
+  publishing: Omit<PublishingDeps, "open" | "readForm">;
+  /** Most bytes of a sign-in, sign-out or re-queue form (CONSOLE_FORM_MAX_BYTES). */
+  formMaxBytes: number;
 }
 
 // Pages come only from here: no script, no frame, no form posted elsewhere, nothing cached.
@@ -60,8 +62,17 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
     return c.html(<SignInPage />);
   });
 
+  // Every form is read by the API's body reader: its size refused before and while it arrives,
+  // within BATCH_READ_TIMEOUT_MS, its bytes counted in BATCH_BYTES_IN_FLIGHT.
+  const bodies = { ...deps.batch.bodies, logger: deps.batch.logger };
+  const formLimits = {
+    maxBytes: deps.formMaxBytes,
+    readTimeoutMs: deps.batch.limits.readTimeoutMs,
+  };
+  const readShortForm = (c: Context) => readForm(c, formLimits, bodies);
+
   app.post("/sign-in", async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readShortForm(c);
     const key = typeof form.key === "string" ? form.key.trim() : "";
     const role = key ? deps.keys.roleOf(key) : undefined;
     if (!role) {
@@ -73,32 +84,25 @@ export function createConsoleRoutes(deps: ConsoleDeps) {
   });
 
   app.post("/sign-out", requireSession("user"), async (c) => {
-    checkCsrf(c.get("session")!, (await c.req.parseBody())[CSRF_FIELD]);
-    sessions.end(c);
+    const session = c.get("session")!;
+    checkCsrf(session, (await readShortForm(c))[CSRF_FIELD]);
+    await sessions.end(c, session);
     return c.redirect("/console/sign-in", 303);
   });
 
-  const { maxBytes } = deps.batch.limits;
-  // A multipart body holds the file plus a few short fields and their boundaries.
-  const uploadLimit = bodyLimit({
-    maxSize: maxBytes + 64 * 1024,
-    onError: () => {
-      throw new ApiError(
-        413,
-        ApiErrorCode.PAYLOAD_TOO_LARGE,
-        `Cannot accept a file over ${maxBytes} bytes; split it, or send it with the submit CLI`,
-      );
-    },
-  });
   const upload = createUploadHandler({ ...deps.batch, open });
   app.get("/upload", requireSession("user"), upload.show);
-  app.post("/upload", requireSession("user"), uploadLimit, upload.post);
+  app.post("/upload", requireSession("user"), upload.post);
 
   const batches = createBatchHandlers({ batches: deps.batches, open });
   app.get("/batches", requireSession("user"), batches.list);
   app.get("/batches/:batchId", requireSession("user"), batches.show);
 
-  const publishing = createPublishingHandlers({ ...deps.publishing, open });
+  const publishing = createPublishingHandlers({
+    ...deps.publishing,
+    open,
+    readForm: readShortForm,
+  });
   app.get("/publishing", requireSession("admin"), publishing.show);
   app.post("/publishing/requeue", requireSession("admin"), publishing.requeue);
 

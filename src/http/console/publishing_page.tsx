@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { KafkaState } from "../../metrics/metrics.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
+import type { FormFields } from "./form_body.ts";
 import { count, CsrfField, Facts, Frame, Instant, Notice } from "./layout.tsx";
 import { checkCsrf, type ConsoleSession, CSRF_FIELD } from "./session.ts";
 
@@ -143,6 +144,8 @@ export interface PublishingDeps {
   listDeadLetters(limit: number): Promise<DeadLetterRow[]>;
   requeue(ids?: readonly string[]): Promise<number>;
   open: boolean;
+  /** Reads a form within the console's bounds (form_body.ts). */
+  readForm(c: Context): Promise<FormFields>;
 }
 
 // Re-queue one dead letter (its execution id) or all of them.
@@ -174,7 +177,7 @@ export function createPublishingHandlers(deps: PublishingDeps) {
     },
 
     async requeue(c: Context) {
-      const form = await c.req.parseBody();
+      const form = await deps.readForm(c);
       checkCsrf(c.get("session")!, form[CSRF_FIELD]);
       const parsed = RequeueForm.safeParse(form);
       if (!parsed.success) {

@@ -1,11 +1,14 @@
 // Console sessions: a signed, HttpOnly, SameSite=Strict cookie naming the key's fingerprint (never
-// the key), its role and expiry, plus a per-session token that every state-changing form carries.
+// the key), its role and expiry, plus a per-session token that every state-changing form carries;
+// sign-out revokes the session on the server, so its cookie opens nothing afterwards.
 import { Buffer } from "node:buffer";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import type { SessionRevocations } from "../../domain/ports.ts";
 import { type Caller, type KeyRing, OPEN_CALLER } from "../auth.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
+import { createRevocationCheck } from "./revocation_check.ts";
 
 /** The cookie's name; scoped to /console, so the API never sees it. */
 export const SESSION_COOKIE = "ei_console";
@@ -18,11 +21,17 @@ export interface SessionOptions {
   secret: string;
   /** Seconds a session lasts after sign-in. */
   ttlSeconds: number;
+  /** Where signed-out sessions are kept until they expire (shared by every instance). */
+  revocations: SessionRevocations;
 }
 
 /** A signed-in console user: who they are, and the token their forms must carry. */
 export interface ConsoleSession extends Caller {
   csrfToken: string;
+  /** Names the session in the revocation store: a SHA-256 of its nonce, never the nonce. */
+  sessionId: string;
+  /** When the session ends by itself, in milliseconds since the epoch. */
+  expiresAt: number;
 }
 
 declare module "hono" {
@@ -37,6 +46,8 @@ export function createSessions(keys: KeyRing, options: SessionOptions) {
   const tokenOf = (nonce: string) =>
     createHmac("sha256", options.secret).update(`csrf\0${nonce}`).digest("base64url");
   const secure = (c: Context) => new URL(c.req.url).protocol === "https:";
+  const idOf = (nonce: string) => createHash("sha256").update(nonce).digest("base64url");
+  const revocations = createRevocationCheck(options.revocations);
 
   /** Reads the cookie: a valid signature, not expired, and a key still configured with that role. */
   async function read(c: Context): Promise<ConsoleSession | undefined> {
@@ -48,7 +59,15 @@ export function createSessions(keys: KeyRing, options: SessionOptions) {
     // A key removed from the configuration ends its sessions; with no keys, anyone is admin.
     const current = keys.enabled ? keys.roleOfFingerprint(keyId) : OPEN_CALLER.role;
     if (current !== role) return undefined;
-    return { role, keyId: keys.enabled ? keyId : null, csrfToken: tokenOf(nonce) };
+    const sessionId = idOf(nonce), expiresAt = Number(expires) * 1000;
+    if (await revocations.isRevoked(sessionId, expiresAt)) return undefined;
+    return {
+      role,
+      keyId: keys.enabled ? keyId : null,
+      csrfToken: tokenOf(nonce),
+      sessionId,
+      expiresAt,
+    };
   }
 
   /** Starts a session for a caller and sets its cookie. */
@@ -68,11 +87,17 @@ export function createSessions(keys: KeyRing, options: SessionOptions) {
         maxAge: options.ttlSeconds,
       },
     );
-    return { ...caller, csrfToken: tokenOf(nonce) };
+    return {
+      ...caller,
+      csrfToken: tokenOf(nonce),
+      sessionId: idOf(nonce),
+      expiresAt: expires * 1000,
+    };
   }
 
-  /** Ends the session. */
-  function end(c: Context) {
+  /** Ends the session: revoked on the server (a copy of the cookie opens nothing), cookie removed. */
+  async function end(c: Context, session: ConsoleSession) {
+    await revocations.revoke(session.sessionId, session.expiresAt);
     deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: secure(c) });
   }
 

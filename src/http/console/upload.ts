@@ -14,6 +14,7 @@ import { type Failure, failureOf } from "../../cli/submit_batches.ts";
 import { type BatchResult, UnparseableItem } from "../../domain/ingest.ts";
 import { ReportError } from "../../domain/junit_xml.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
+import { countRows } from "./row_counter.ts";
 
 /** What the upload form sends besides the file. */
 export interface UploadFields {
@@ -46,14 +47,29 @@ export function detectFormat(name: string, text: string, chosen?: InputFormat): 
   return "csv";
 }
 
-/** Reads an uploaded file (already decoded) into items; a file that cannot be read is 400. */
+/**
+ * Reads an uploaded file into items: a file that is not UTF-8 or cannot be read is 400, one of more
+ * than `maxItems` rows 413, counted from its bytes before any row is built.
+ */
 export function readUpload(
   name: string,
-  text: string,
+  bytes: Uint8Array,
   fields: UploadFields,
   maxItems: number,
 ): ReadUpload {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(
+      400,
+      ApiErrorCode.INVALID_BODY,
+      `Cannot read "${name}": it is not UTF-8; save it as UTF-8`,
+    );
+  }
   const format = detectFormat(name, text, fields.format);
+  const counted = countRows(format, bytes);
+  if (counted !== undefined && counted > maxItems) throw tooManyRows(maxItems, counted);
   let read: ReadInput;
   try {
     read = parseExecutions(text, format, { startedAt: fields.startedAt });
@@ -68,14 +84,8 @@ export function readUpload(
       `Cannot read "${name}": it holds no execution`,
     );
   }
-  if (read.items.length > maxItems) {
-    throw new ApiError(
-      413,
-      ApiErrorCode.TOO_MANY_ITEMS,
-      `Cannot accept ${read.items.length} rows in one upload: the limit is ${maxItems}; ` +
-        "split the file, or send it with the submit CLI, which batches it",
-    );
-  }
+  // The count from the bytes is the reader's for valid files; this is the reader's own word.
+  if (read.items.length > maxItems) throw tooManyRows(maxItems, read.items.length);
   const rows = prepareRows(read.items, {
     cycleKey: fields.cycleKey,
     environment: fields.environment,
@@ -87,12 +97,58 @@ export function readUpload(
   return { format, rows, header: read.header, items };
 }
 
+function tooManyRows(maxItems: number, count: number): ApiError {
+  return new ApiError(
+    413,
+    ApiErrorCode.TOO_MANY_ITEMS,
+    `Cannot accept ${count} rows in one upload: the limit is ${maxItems}; ` +
+      "split the file, or send it with the submit CLI, which batches it",
+  );
+}
+
 /** The rows that were not stored, each with its verdict's error, in file order. */
 export function failuresOf(upload: ReadUpload, result: BatchResult): Failure[] {
   // The upload is one batch of every row in file order: a verdict's index is its row's.
   return result.items.flatMap((verdict) =>
-    verdict.error ? [failureOf(upload.rows[verdict.index], verdict.error)] : []
+    verdict.error ? [writable(failureOf(upload.rows[verdict.index], verdict.error))] : []
   );
+}
+
+/** Deepest nesting a failure row keeps; deeper fields are replaced by a note. */
+export const FAILURE_ROW_MAX_DEPTH = 64;
+
+/**
+ * A failure whose row can be written: a field nested deeper than FAILURE_ROW_MAX_DEPTH (refused by
+ * validation, which allows far less) becomes a note, since serialising it could overflow the stack.
+ */
+function writable(failure: Failure): Failure {
+  const { value } = failure;
+  if (value === null || typeof value !== "object") return failure;
+  if (depthOf(value) <= FAILURE_ROW_MAX_DEPTH) return failure;
+  const note = `(not kept: nested deeper than ${FAILURE_ROW_MAX_DEPTH} levels)`;
+  const kept = Array.isArray(value)
+    ? value.map((cell) => depthOf(cell) < FAILURE_ROW_MAX_DEPTH ? cell : note)
+    : Object.fromEntries(
+      Object.entries(value).map(([key, field]) => [
+        key,
+        depthOf(field) < FAILURE_ROW_MAX_DEPTH ? field : note,
+      ]),
+    );
+  return { ...failure, value: kept };
+}
+
+/** How many containers deep a value nests, counted without recursion up to one past the limit. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > FAILURE_ROW_MAX_DEPTH) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** The failure file: CSV for a CSV upload (its own columns), NDJSON otherwise. */

@@ -8,6 +8,7 @@ import { ExecutionInputSchema } from "../../domain/execution.ts";
 import { type BatchAnswerDeps, batchStatus, ingestBatch } from "../batch_answer.ts";
 import { answerError, describeError } from "../error_mapper.ts";
 import { ApiError, ApiErrorCode } from "../errors.ts";
+import { type FormFields, readFormHolding } from "./form_body.ts";
 import { checkCsrf, CSRF_FIELD } from "./session.ts";
 import { failureFile, failuresOf, readUpload } from "./upload.ts";
 import { SHOWN_FAILURES, type UploadOutcome, UploadPage } from "./upload_page.tsx";
@@ -20,6 +21,9 @@ const UploadForm = z.object({
   environment: z.preprocess(blank, z.string().optional()),
   startedAt: z.preprocess(blank, ExecutionInputSchema.shape.startedAt.optional()),
 });
+
+/** Room in an upload's form for its short fields and the boundaries around them. */
+const FORM_OVERHEAD_BYTES = 64 * 1024;
 
 /** The upload page's handlers. */
 export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
@@ -36,21 +40,42 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
     );
   };
 
+  // The whole form is read by the API's body reader before anything parses it: within
+  // BATCH_READ_TIMEOUT_MS, at most the file's limit plus room for the short fields and the
+  // boundaries, its bytes taken from BATCH_BYTES_IN_FLIGHT as they arrive and held until the
+  // rows read from it are stored.
+  const { maxBytes } = deps.limits;
+  const formLimits = {
+    maxBytes: maxBytes + FORM_OVERHEAD_BYTES,
+    readTimeoutMs: deps.limits.readTimeoutMs,
+    tooLarge: `a file over ${maxBytes} bytes; split it, or send it with the submit CLI`,
+  };
+  const bodies = { ...deps.bodies, logger: deps.logger };
+
   async function post(c: Context) {
-    const form = await c.req.parseBody();
-    checkCsrf(c.get("session")!, form[CSRF_FIELD]);
+    const { fields: form, taken } = await readFormHolding(c, formLimits, bodies);
+    // Given back here unless ingesting took it over (ingestBatch gives it back when stored).
+    let held = taken;
     try {
-      return c.html(await ingestUpload(c, form));
-    } catch (error) {
-      // A refused upload is told on the upload page, so the form is at hand for the next try.
-      if (!(error instanceof ApiError)) throw error;
-      const response = describeError(error);
-      answerError(c, response, deps.logger);
-      return c.html(page(c, { error: response.message }), response.status);
+      checkCsrf(c.get("session")!, form[CSRF_FIELD]);
+      try {
+        const upload = readFile(form);
+        held = 0;
+        return c.html(await ingestUpload(c, upload, taken));
+      } catch (error) {
+        // A refused upload is told on the upload page, so the form is at hand for the next try.
+        if (!(error instanceof ApiError)) throw error;
+        const response = describeError(error);
+        answerError(c, response, deps.logger);
+        return c.html(page(c, { error: response.message }), response.status);
+      }
+    } finally {
+      deps.bodies.budget.give(held);
     }
   }
 
-  async function ingestUpload(c: Context, form: Record<string, unknown>) {
+  /** The form's file read into rows (counted from its bytes first), with its name and fields. */
+  function readFile(form: FormFields) {
     const file = form.file;
     if (!(file instanceof File) || file.size === 0) {
       throw new ApiError(400, ApiErrorCode.INVALID_BODY, "Choose a report file to upload");
@@ -64,32 +89,22 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
         `Cannot use the field "${String(issue.path[0])}": ${issue.message}`,
       );
     }
-    const { budget } = deps.bodies;
-    if (!budget.take(file.size)) {
-      throw new ApiError(
-        503,
-        ApiErrorCode.SERVICE_SATURATED,
-        "The service is busy with other uploads; try again in a moment",
-      );
-    }
+    return { file, fields: fields.data };
+  }
+
+  async function ingestUpload(
+    c: Context,
+    { file, fields }: ReturnType<typeof readFile>,
+    bytes: number,
+  ) {
     let upload;
     try {
-      let text: string;
-      try {
-        text = new TextDecoder("utf-8", { fatal: true }).decode(await file.arrayBuffer());
-      } catch {
-        throw new ApiError(
-          400,
-          ApiErrorCode.INVALID_BODY,
-          `Cannot read "${file.name}": it is not UTF-8; save it as UTF-8`,
-        );
-      }
-      upload = readUpload(file.name, text, fields.data, deps.limits.maxItems);
+      upload = readUpload(file.name, await file.bytes(), fields, deps.limits.maxItems);
     } catch (error) {
-      budget.give(file.size);
+      deps.bodies.budget.give(bytes);
       throw error;
     }
-    const result = await ingestBatch(c, deps, { items: upload.items, bytes: file.size });
+    const result = await ingestBatch(c, deps, { items: upload.items, bytes });
     const failures = failuresOf(upload, result);
     const download = failures.length > 0 ? failureFile(file.name, upload, failures) : undefined;
     return page(c, {
