@@ -51,6 +51,11 @@ export interface KeyRing {
   roleOf(key: string): "admin" | "user" | undefined;
   /** The role of the configured key with this fingerprint, or undefined. */
   roleOfFingerprint(keyId: string): "admin" | "user" | undefined;
+  /**
+   * The idScope of the configured key with this fingerprint, or undefined: a console session keeps
+   * only the fingerprint, yet derives the ids its key's API calls and submit CLI derive.
+   */
+  idScopeOfFingerprint(keyId: string): string | undefined;
 }
 
 /** Creates the key ring; with no key at all, access control is off (development only). */
@@ -61,6 +66,9 @@ export function createKeyRing(userKeys: string[], adminKeys: string[]): KeyRing 
     ...userKeys.map((key) => [keyFingerprint(key), "user"] as const),
     ...adminKeys.map((key) => [keyFingerprint(key), "admin"] as const),
   ]);
+  const scopes = new Map(
+    [...userKeys, ...adminKeys].map((key) => [keyFingerprint(key), idScope(key)] as const),
+  );
   // Compares against every key without stopping early, so timing says nothing about which matched.
   const matches = (candidate: Buffer, keys: Buffer[]) =>
     keys.reduce((found, key) => timingSafeEqual(candidate, key) || found, false);
@@ -73,6 +81,7 @@ export function createKeyRing(userKeys: string[], adminKeys: string[]): KeyRing 
       return admin ? "admin" : user ? "user" : undefined;
     },
     roleOfFingerprint: (keyId) => fingerprints.get(keyId),
+    idScopeOfFingerprint: (keyId) => scopes.get(keyId),
   };
 }
 

@@ -64,6 +64,7 @@ export function createSessions(keys: KeyRing, options: SessionOptions) {
     return {
       role,
       keyId: keys.enabled ? keyId : null,
+      idScope: keys.enabled ? keys.idScopeOfFingerprint(keyId) ?? null : null,
       csrfToken: tokenOf(nonce),
       sessionId,
       expiresAt,

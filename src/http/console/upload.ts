@@ -49,14 +49,16 @@ export function detectFormat(name: string, text: string, chosen?: InputFormat): 
 
 /**
  * Reads an uploaded file into items: a file that is not UTF-8 or cannot be read is 400, one of more
- * than `maxItems` rows 413, counted from its bytes before any row is built.
+ * than `maxItems` rows 413, counted from its bytes before any row is built. Rows without an id get
+ * the id derived in `idScope`, the session's key's (see execution_id.ts), as the API and CLI do.
  */
 export function readUpload(
   name: string,
   bytes: Uint8Array,
   fields: UploadFields,
-  maxItems: number,
+  options: { maxItems: number; idScope?: string | null },
 ): ReadUpload {
+  const { maxItems } = options;
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -90,6 +92,7 @@ export function readUpload(
     cycleKey: fields.cycleKey,
     environment: fields.environment,
     attributes: {},
+    idScope: options.idScope,
   }, 0);
   const items = rows.map((row) =>
     row.problem === undefined ? row.value : new UnparseableItem(row.problem)

@@ -99,7 +99,11 @@ export function createUploadHandler(deps: BatchAnswerDeps & { open: boolean }) {
   ) {
     let upload;
     try {
-      upload = readUpload(file.name, await file.bytes(), fields, deps.limits.maxItems);
+      upload = readUpload(file.name, await file.bytes(), fields, {
+        maxItems: deps.limits.maxItems,
+        // The ids the session's key derives through the API and the submit CLI too.
+        idScope: c.get("session")!.idScope,
+      });
     } catch (error) {
       deps.bodies.budget.give(bytes);
       throw error;

@@ -2,30 +2,13 @@
 // the banner with no keys, and uploads of every format read as the submit CLI reads them.
 import assert from "node:assert/strict";
 import { sqlFor, startTestService } from "../../_helpers.ts";
+import { signIn } from "./_console.ts";
 
 const USER_KEY = "console-user-key-0123456789";
 const OTHER_KEY = "console-other-key-0123456789";
 const ADMIN_KEY = "console-admin-key-0123456789";
 const SECRET = "a-console-session-secret-of-32-characters";
 const KEYS = { API_KEYS: `${USER_KEY},${OTHER_KEY}`, ADMIN_API_KEYS: ADMIN_KEY };
-
-/** Signs in through the form; returns the session cookie and the token its forms carry. */
-async function signIn(url: string, key: string) {
-  const response = await fetch(`${url}/console/sign-in`, {
-    method: "POST",
-    headers: { origin: url },
-    body: new URLSearchParams({ key }),
-    redirect: "manual",
-  });
-  assert.equal(response.status, 303);
-  const cookie = response.headers.get("set-cookie")!.split(";")[0];
-  return { cookie, token: await tokenOf(url, cookie) };
-}
-
-async function tokenOf(url: string, cookie: string): Promise<string> {
-  const page = await (await fetch(`${url}/console/upload`, { headers: { cookie } })).text();
-  return /name="_csrf" value="([^"]+)"/.exec(page)![1];
-}
 
 /** Posts a file to the upload form; returns the status and the page. */
 async function upload(
@@ -184,6 +167,33 @@ Deno.test("uploads read JSON, NDJSON and JUnit XML as the submit CLI does, so th
     const ndjson = await upload(url, session, files[2], { environment: "staging" });
     assert.match(ndjson.page, /line 2 is not valid JSON/);
     assert.match(ndjson.page, /download="run\.failed\.ndjson"/);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a console upload derives the ids its key's API imports derive, and ids no other key can foresee", async () => {
+  const { url, close } = await startTestService(KEYS);
+  try {
+    const session = await signIn(url, USER_KEY);
+    const first = await upload(url, session, { name: "run.xml", text: JUNIT }, {
+      environment: "staging",
+    });
+    assert.match(first.page, /<dt>Created<\/dt><dd>3<\/dd>/);
+    const importAs = async (key: string) => {
+      const response = await fetch(`${url}/v1/imports/junit?environment=staging`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/xml" },
+        body: JUNIT,
+      });
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      return [body.created, body.duplicates, body.failed];
+    };
+    // The same report through the API with the same key: the ids the console derived.
+    assert.deepEqual(await importAs(USER_KEY), [0, 3, 0]);
+    // Another key derives other ids, so it neither collides with nor pre-empts the first key.
+    assert.deepEqual(await importAs(OTHER_KEY), [3, 0, 0]);
   } finally {
     await close();
   }
