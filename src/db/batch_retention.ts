@@ -8,8 +8,14 @@ export interface BatchRetentionOptions {
   days: number;
   /** Batches deleted per statement, so no sweep holds locks or builds a large transaction. @default 500 */
   step?: number;
-  /** Milliseconds between sweeps (the first runs at start). @default 3600000 */
+  /** Milliseconds between sweeps. @default 3600000 */
   everyMs?: number;
+  /**
+   * Milliseconds from start to the first sweep: not at once, so that a start (or many instances
+   * restarting together) adds no delete to its first seconds and no second connection to the pool.
+   * @default 60000
+   */
+  firstAfterMs?: number;
   logger: Logger;
 }
 
@@ -74,7 +80,7 @@ export function createBatchRetention(db: Db, options: BatchRetentionOptions) {
   return {
     sweep,
     start() {
-      if (options.days > 0) schedule(0);
+      if (options.days > 0) schedule(options.firstAfterMs ?? 60_000);
     },
     async stop() {
       stopped = true;

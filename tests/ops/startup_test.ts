@@ -101,10 +101,17 @@ Deno.test("a V8 heap limit below the memory budget of the settings stops the ser
   );
 });
 
+/** What Deno Deploy requires besides the database (its URL comes from runToExit). */
+const DEPLOY_REQUIRED = {
+  DENO_DEPLOYMENT_ID: "memory-test",
+  KAFKA_BROKERS: "127.0.0.1:1",
+  API_KEYS: "deploy-key-0123",
+  CONSOLE_SESSION_SECRET: "a-console-session-secret-of-32-characters",
+};
+
 Deno.test("on Deno Deploy, settings whose memory budget passes 512 MB stop the service with exit 2", async () => {
   const { code, stderr } = await runToExit([], {
-    DENO_DEPLOYMENT_ID: "memory-test",
-    KAFKA_BROKERS: "127.0.0.1:1",
+    ...DEPLOY_REQUIRED,
     SHUTDOWN_TIMEOUT_MS: "3000",
     BATCH_BYTES_IN_FLIGHT: String(64 * 1024 * 1024),
   });
@@ -116,11 +123,7 @@ Deno.test("on Deno Deploy, settings whose memory budget passes 512 MB stop the s
 });
 
 Deno.test("on Deno Deploy without V8 flags the service warns that its heap is not capped under 512 MB; DENO_V8_FLAGS silences it", async () => {
-  const deploy = {
-    DENO_DEPLOYMENT_ID: "memory-test",
-    KAFKA_BROKERS: "127.0.0.1:1",
-    LOG_LEVEL: "warn",
-  };
+  const deploy = { ...DEPLOY_REQUIRED, LOG_LEVEL: "warn" };
   const warned = (stdout: string) => stdout.includes("garbage may pile up past the cap");
   // The database at port 1 stops both after the check: exit 1, with or without the warning.
   const bare = await runToExit([], deploy);
