@@ -21,6 +21,7 @@ import { failureRow, formatSummary } from "../../src/cli/report.ts";
 import { submitItems } from "../../src/cli/submit_batches.ts";
 import type { BatchResult } from "../../src/domain/ingest.ts";
 import { execution, freePort, sqlFor, startTestService, summaryOf } from "../_helpers.ts";
+import { run } from "./_bundle.ts";
 
 const REPO = new URL("../../", import.meta.url);
 
@@ -373,19 +374,11 @@ interface CliRun {
   stderr: string;
 }
 
-async function runCli(args: string[]): Promise<CliRun> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "src/cli/submit.ts", ...args],
-    cwd: REPO,
-    env: { EXECUTION_INGEST_URL: "", EXECUTION_INGEST_API_KEY: "", INIT_CWD: "", NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runCli(args: string[]): Promise<CliRun> {
+  return run(Deno.execPath(), ["run", "-A", "src/cli/submit.ts", ...args], {
+    cwd: REPO.pathname,
+    env: { EXECUTION_INGEST_URL: "", EXECUTION_INGEST_API_KEY: "", INIT_CWD: "" },
+  });
 }
 
 async function readNdjson(path: string): Promise<Array<Record<string, unknown>>> {

@@ -3,29 +3,11 @@
 // same-origin re-queue with a bad token are refused; the right token is let through.
 import assert from "node:assert/strict";
 import { executionCount, sqlFor, startTestService } from "../../_helpers.ts";
+import { signIn } from "./_console.ts";
 
 const USER_KEY = "token-user-key-0123456789";
 const ADMIN_KEY = "token-admin-key-0123456789";
 const KEYS = { API_KEYS: USER_KEY, ADMIN_API_KEYS: ADMIN_KEY };
-
-interface Session {
-  cookie: string;
-  token: string;
-}
-
-/** Signs in through the form; returns the session cookie and the token its forms carry. */
-async function signIn(url: string, key: string): Promise<Session> {
-  const response = await fetch(`${url}/console/sign-in`, {
-    method: "POST",
-    headers: { origin: url },
-    body: new URLSearchParams({ key }),
-    redirect: "manual",
-  });
-  assert.equal(response.status, 303);
-  const cookie = response.headers.get("set-cookie")!.split(";")[0];
-  const page = await (await fetch(`${url}/console/upload`, { headers: { cookie } })).text();
-  return { cookie, token: /name="_csrf" value="([^"]+)"/.exec(page)![1] };
-}
 
 /** The token with its first character changed: the same length, so only the comparison tells. */
 function altered(token: string): string {
