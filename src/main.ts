@@ -124,7 +124,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
     }),
     pace: createPaceGate({
-      backlog: () => publishing?.status().backlog ?? 0,
+      pending: outbox.pendingEvents,
       kafkaUp: () => kafkaState() === "up",
       max: () => settings.tunables.PUBLISH_BACKLOG_MAX,
       maxWaitMs: () => settings.tunables.PUBLISH_BACKLOG_WAIT_MS,
@@ -273,6 +273,7 @@ function startPublishing(
         settings: settings.publishing(),
         logLevel: settings.tunables.LOG_LEVEL,
       },
+      outbox: deps.outbox.port,
       logger,
       observer: metrics.publishObserver,
     })

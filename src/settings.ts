@@ -49,9 +49,11 @@ export function batchLimits(config: Config): BatchLimits {
 function publishingSettings(config: Config, t: Tunables): PublishingSettings {
   return {
     channelCapacity: t.PUBLISH_CHANNEL_CAPACITY,
+    channelMaxBytes: t.PUBLISH_CHANNEL_MAX_BYTES,
     publisher: {
       concurrency: t.PUBLISH_CONCURRENCY,
       batchMax: t.PUBLISH_BATCH_MAX,
+      batchMaxBytes: t.PUBLISH_BATCH_MAX_BYTES,
       leaseMs: config.OUTBOX_LEASE_MS,
       resilience: {
         retry: {
@@ -70,6 +72,7 @@ function publishingSettings(config: Config, t: Tunables): PublishingSettings {
     relay: {
       intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
       batchMax: config.OUTBOX_RELAY_BATCH,
+      batchMaxBytes: config.OUTBOX_RELAY_MAX_BYTES,
       leaseMs: config.OUTBOX_LEASE_MS,
     },
   };

@@ -27,6 +27,11 @@ export interface PublisherSettings {
   concurrency: number;
   /** Most events per send. @default 1000 */
   batchMax: number;
+  /**
+   * Most estimated bytes a loop takes from the channel at once (one chunk at least, whatever its
+   * size): with `concurrency`, it bounds the events being encoded and sent. @default 2097152
+   */
+  batchMaxBytes: number;
   resilience: ResilienceSettings;
   /** Lease of a chunk held in memory, in milliseconds; renewed every third of it. @default 10000 */
   leaseMs: number;
@@ -38,6 +43,8 @@ export interface HeldChunk {
   /** When it was stored, on this process's clock. */
   storedAtMs: number;
   events: StoredExecution[];
+  /** The estimated size of `events`, in bytes. */
+  bytes: number;
   dead: DeadLetterInput[];
   /** True while none of the chunk's events has been acknowledged or set aside. */
   whole: boolean;
@@ -87,6 +94,7 @@ export function heldChunk(chunk: ClaimedChunk): HeldChunk {
     id: chunk.id,
     storedAtMs: chunk.storedAtMs,
     events: chunk.executions,
+    bytes: chunk.bytes,
     dead: unreadable.map((u) => ({
       executionId: u.id,
       batchId: u.batchId,
@@ -200,7 +208,10 @@ export function createPublisher(deps: PublisherDeps) {
       const unsent: HeldChunk[] = [];
       for (const chunk of chunks) {
         const left = chunk.events.filter((event) => !done.has(event));
-        if (left.length < chunk.events.length) chunk.whole = false;
+        if (left.length < chunk.events.length) {
+          chunk.whole = false;
+          chunk.bytes = Math.round(chunk.bytes * left.length / chunk.events.length);
+        }
         chunk.events = left;
         (left.length === 0 ? settled : unsent).push(chunk);
       }
@@ -374,7 +385,8 @@ export function createPublisher(deps: PublisherDeps) {
         const probe = await gate();
         try {
           if (stopping || running > wanted) break;
-          const chunks = await channel.take(deps.settings().batchMax);
+          const { batchMax, batchMaxBytes } = deps.settings();
+          const chunks = await channel.take(batchMax, batchMaxBytes);
           if (chunks.length === 0) {
             if (channel.closed) break;
             continue;
@@ -432,6 +444,10 @@ export function createPublisher(deps: PublisherDeps) {
     /** Room left in the channel, in events. */
     get room() {
       return Math.max(0, channel.capacity - channel.size);
+    },
+    /** Room left in the channel, in bytes. */
+    get roomBytes() {
+      return Math.max(0, channel.maxBytes - channel.bytes);
     },
     /**
      * Publishes what the channel holds until it is empty or the deadline passes, then closes the

@@ -18,6 +18,7 @@ function settings(overrides: Partial<PublisherSettings> = {}, attempts = 2): Pub
   return {
     concurrency: 1,
     batchMax: 100,
+    batchMaxBytes: 16 * 1024 * 1024,
     leaseMs: 3000,
     resilience: {
       retry: { attempts, initialDelayMs: 0, multiplier: 2, maxDelayMs: 0, jitter: 0 },
@@ -104,6 +105,7 @@ Deno.test("a chunk whose rows cannot be read settles at once with its dead lette
   const unreadable: ClaimedChunk = {
     id: "c9",
     storedAtMs: Date.now(),
+    bytes: 0,
     executions: [],
     unreadable: [{ id: stored(9).id, batchId: stored(9).batchId, reason: "no row" }],
   };

@@ -9,16 +9,18 @@ const FIXTURE = new URL("./fixtures/misbehaving_worker.ts", import.meta.url);
 
 const settings: PublishingSettings = {
   channelCapacity: 10,
+  channelMaxBytes: 1024 * 1024,
   publisher: {
     concurrency: 1,
     batchMax: 10,
+    batchMaxBytes: 1024 * 1024,
     leaseMs: 1000,
     resilience: {
       retry: { attempts: 0, initialDelayMs: 0, multiplier: 2, maxDelayMs: 0, jitter: 0 },
       breaker: { threshold: 1, halfOpenAfterMs: 100 },
     },
   },
-  relay: { intervalMs: 100, batchMax: 10, leaseMs: 1000 },
+  relay: { intervalMs: 100, batchMax: 10, batchMaxBytes: 1024 * 1024, leaseMs: 1000 },
 };
 
 /** A worker on the fixture, behaving as `mode` says. */
@@ -33,6 +35,7 @@ function start(mode: string, extra: { silenceMs?: number } = {}) {
       settings,
       logLevel: "info",
     },
+    outbox: { release: () => Promise.resolve() },
     logger: logs.logger,
     reportEveryMs: 20,
     workerUrl: FIXTURE,
@@ -47,7 +50,7 @@ Deno.test("a publishing worker that dies is replaced, and the new one reports", 
   const { handle, lines, replacements } = start("die-on-offer");
   try {
     await eventually(() => handle.status().kafka === "up", 5000, 10);
-    handle.offer({ id: "c1", executions: [], storedAtMs: Date.now() });
+    handle.offer({ id: "c1", executions: [], storedAtMs: Date.now(), bytes: 0 });
     await eventually(() => replacements() === 1, 5000, 10);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /worker crashed on purpose/);
     assert.match(lines.find((l) => l.includes("Replacing"))!, /"level":"error"/);
