@@ -188,22 +188,32 @@ export function createPublisher(deps: PublisherDeps) {
   async function publish(chunks: HeldChunk[]): Promise<void> {
     for (const chunk of chunks) inFlight.add(chunk);
     try {
-      const settings = deps.settings();
-      const entries: Entry[] = [];
+      const { batchMax, batchMaxBytes } = deps.settings();
       const done = new Set<StoredExecution>();
+      // Events are encoded as they are sent, one send at a time: a send holds at most batchMax
+      // events and about batchMaxBytes of encoded messages (measured by the length of the text
+      // just encoded), however large the chunks; a chunk of large executions is sent in parts.
+      let slice: Entry[] = [], sliceBytes = 0;
       for (const chunk of chunks) {
         for (const event of chunk.events) {
+          let message: EventMessage;
           try {
-            entries.push({ chunk, event, message: deps.encode(event) });
+            message = deps.encode(event);
           } catch (error) {
             // Encoding is deterministic: no retry would help.
             giveUpOn(chunk, event, 0, `cannot encode the event (${errorClass(error)})`, done);
+            continue;
+          }
+          slice.push({ chunk, event, message });
+          sliceBytes += message.key.length + message.value.length;
+          if (slice.length >= batchMax || sliceBytes >= batchMaxBytes) {
+            await send(slice, done);
+            slice = [];
+            sliceBytes = 0;
           }
         }
       }
-      for (let start = 0; start < entries.length; start += settings.batchMax) {
-        await send(entries.slice(start, start + settings.batchMax), done);
-      }
+      if (slice.length > 0) await send(slice, done);
       const settled: HeldChunk[] = [];
       const unsent: HeldChunk[] = [];
       for (const chunk of chunks) {
@@ -367,6 +377,27 @@ export function createPublisher(deps: PublisherDeps) {
     return ids;
   }
 
+  /**
+   * Estimated bytes of the chunks held: in the channel and being sent. The channel's byte bound
+   * (PUBLISH_CHANNEL_MAX_BYTES) covers both, so chunks taken for sending make no room for more.
+   */
+  function heldBytes(): number {
+    let bytes = channel.bytes;
+    for (const chunk of inFlight) bytes += chunk.bytes;
+    return bytes;
+  }
+
+  /** How many of `chunks`, in order, fit beside what is held (the first always, if none is held). */
+  function fitting(chunks: readonly HeldChunk[]): number {
+    let held = heldBytes(), count = 0;
+    for (const chunk of chunks) {
+      if (held > 0 && held + chunk.bytes > channel.maxBytes) break;
+      held += chunk.bytes;
+      count++;
+    }
+    return count;
+  }
+
   function keepLeases() {
     const { leaseMs } = deps.settings();
     keeper = setTimeout(async () => {
@@ -425,7 +456,8 @@ export function createPublisher(deps: PublisherDeps) {
     },
     /** Takes a freshly stored chunk if the channel has room; false leaves it leased in the outbox. */
     offer(chunk: OutboxChunk): boolean {
-      return channel.offer([heldChunk({ ...chunk, unreadable: [] })]) === 1;
+      const held = heldChunk({ ...chunk, unreadable: [] });
+      return fitting([held]) === 1 && channel.offer([held]) === 1;
     },
     /**
      * Takes claimed chunks (one this instance already holds is ignored); those without a readable
@@ -436,7 +468,7 @@ export function createPublisher(deps: PublisherDeps) {
       const chunks = claimed.filter((chunk) => !held.has(chunk.id)).map(heldChunk);
       await settle(chunks.filter((chunk) => chunk.events.length === 0));
       const sendable = chunks.filter((chunk) => chunk.events.length > 0);
-      const taken = channel.offer(sendable);
+      const taken = channel.offer(sendable.slice(0, fitting(sendable)));
       await handBack(sendable.slice(taken));
       return sendable.slice(0, taken).reduce((n, chunk) => n + chunk.events.length, 0);
     },
@@ -445,9 +477,12 @@ export function createPublisher(deps: PublisherDeps) {
     get room() {
       return Math.max(0, channel.capacity - channel.size);
     },
-    /** Room left in the channel, in bytes. */
+    get heldBytes() {
+      return heldBytes();
+    },
+    /** Room left for chunks, in bytes: the channel's bound less what is held. */
     get roomBytes() {
-      return Math.max(0, channel.maxBytes - channel.bytes);
+      return Math.max(0, channel.maxBytes - heldBytes());
     },
     /**
      * Publishes what the channel holds until it is empty or the deadline passes, then closes the

@@ -37,7 +37,7 @@ export interface PublishingStatus {
   kafka: "unknown" | "up" | "down";
   channelSize: number;
   channelCapacity: number;
-  /** Estimated bytes of the events held in the channel. */
+  /** Estimated bytes of the events held: in the channel and being sent. */
   channelBytes: number;
   /**
    * Estimated bytes of every chunk offered since start (taken or not): a worker's handle subtracts
@@ -138,7 +138,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
       kafka: publisher.kafkaStatus,
       channelSize: channel.size,
       channelCapacity: channel.capacity,
-      channelBytes: channel.bytes,
+      channelBytes: publisher.heldBytes,
       offeredBytes,
     }),
   };
