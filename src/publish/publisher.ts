@@ -193,8 +193,10 @@ export function createPublisher(deps: PublisherDeps) {
       // Events are encoded as they are sent, one send at a time: a send holds at most batchMax
       // events and about batchMaxBytes of encoded messages (measured by the length of the text
       // just encoded), however large the chunks; a chunk of large executions is sent in parts.
-      let slice: Entry[] = [], sliceBytes = 0;
-      for (const chunk of chunks) {
+      let slice: Entry[] = [], sliceBytes = 0, taking = true;
+      // After a send Kafka did not take, the rest is not tried (nor encoded) now: it would only
+      // find the outage again.
+      sending: for (const chunk of chunks) {
         for (const event of chunk.events) {
           let message: EventMessage;
           try {
@@ -207,13 +209,14 @@ export function createPublisher(deps: PublisherDeps) {
           slice.push({ chunk, event, message });
           sliceBytes += message.key.length + message.value.length;
           if (slice.length >= batchMax || sliceBytes >= batchMaxBytes) {
-            await send(slice, done);
+            taking = await send(slice, done);
             slice = [];
             sliceBytes = 0;
+            if (!taking) break sending;
           }
         }
       }
-      if (slice.length > 0) await send(slice, done);
+      if (taking && slice.length > 0) await send(slice, done);
       const settled: HeldChunk[] = [];
       const unsent: HeldChunk[] = [];
       for (const chunk of chunks) {
@@ -253,8 +256,9 @@ export function createPublisher(deps: PublisherDeps) {
   /**
    * Sends entries through the policy: first all together; after a failure that is the events'
    * own (not an outage), each on its own, so one bad event does not hold the others back.
+   * Resolves false when Kafka did not take some of them (an outage, or a stop).
    */
-  async function send(slice: Entry[], done: Set<StoredExecution>): Promise<void> {
+  async function send(slice: Entry[], done: Set<StoredExecution>): Promise<boolean> {
     const current = policy();
     const lastError = new Map<Entry, PublishError>();
     let remaining = slice;
@@ -320,8 +324,10 @@ export function createPublisher(deps: PublisherDeps) {
           errorClass: errorClass(error),
           problem: (error as Error).message,
         }, "Kafka did not take these events; they wait to be sent again");
+        return false;
       }
     }
+    return true;
   }
 
   function acknowledge(entries: Entry[], began: number, done: Set<StoredExecution>) {

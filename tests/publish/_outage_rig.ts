@@ -87,6 +87,8 @@ export interface RigResult {
   rss: Array<[number, number]>;
   /** Set when the service died; its last lines. */
   died?: string[];
+  /** The service's last warnings and errors (up to 20, without the message text of lines alike). */
+  warnings: string[];
   notes: string[];
 }
 
@@ -140,6 +142,8 @@ async function watched(
     clearInterval(ticker);
     sampler.stop();
     result.peakRssMb = Math.max(result.peakRssMb, sampler.peakMb);
+    result.warnings = service.tail.filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+      .slice(-20);
   }
 }
 
@@ -297,7 +301,14 @@ export async function runBacklogRestart(
   plan: { events: number; downSeconds: number },
   options: RigOptions = {},
 ): Promise<RigResult> {
-  const result: RigResult = { stored: 0, onTopic: 0, peakRssMb: 0, rss: [], notes: [] };
+  const result: RigResult = {
+    stored: 0,
+    onTopic: 0,
+    peakRssMb: 0,
+    rss: [],
+    notes: [],
+    warnings: [],
+  };
   await kafkaBroker("start");
   const topic = uniqueName("backlog"), schema = uniqueName("t");
   await createTopic(topic);
