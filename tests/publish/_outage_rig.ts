@@ -199,17 +199,16 @@ export async function runOutage(
   plan: { batches: number; seconds: number },
   options: RigOptions = {},
 ): Promise<RigResult & { posted: number; answers: Record<string, number> }> {
-  const result = {
+  const result: RigResult & { posted: number; answers: Record<string, number> } = {
     stored: 0,
     onTopic: 0,
     peakRssMb: 0,
     rss: [],
     notes: [],
+    warnings: [],
     posted: 0,
     answers: {},
-  } as
-    & RigResult
-    & { posted: number; answers: Record<string, number> };
+  };
   await kafkaBroker("start");
   const topic = uniqueName("outage"), schema = uniqueName("t");
   await createTopic(topic);
