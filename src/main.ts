@@ -198,7 +198,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     /** The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts). */
     catchUp: createCatchUpJob({
       relayNow: publishing?.relayNow,
-      pending: async () => (await outbox.stats()).pending,
+      pending: outbox.pendingEvents,
       stopped: () => shuttingDown,
       logger,
     }),

@@ -38,7 +38,7 @@ export interface PublishingStatus {
   channelSize: number;
   channelCapacity: number;
   /** Estimated bytes of the events held: in the channel and being sent. */
-  channelBytes: number;
+  heldBytes: number;
   /**
    * Estimated bytes of every chunk offered since start (taken or not): a worker's handle subtracts
    * it from what it posted to know how much is still on its way.
@@ -138,7 +138,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
       kafka: publisher.kafkaStatus,
       channelSize: channel.size,
       channelCapacity: channel.capacity,
-      channelBytes: publisher.heldBytes,
+      heldBytes: publisher.heldBytes,
       offeredBytes,
     }),
   };

@@ -46,7 +46,7 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
     kafka: "unknown",
     channelSize: 0,
     channelCapacity: init.settings.channelCapacity,
-    channelBytes: 0,
+    heldBytes: 0,
     offeredBytes: 0,
   });
   let status = idle();
@@ -119,7 +119,7 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       // A chunk offered while stopping stays leased in the outbox for whoever runs next.
       if (stopping) return;
       const onItsWay = posted - status.offeredBytes;
-      const held = status.channelBytes + onItsWay;
+      const held = status.heldBytes + onItsWay;
       // An empty worker takes a chunk larger than its bound, as its channel does.
       if (held > 0 && held + chunk.bytes > init.settings.channelMaxBytes) {
         const release = { id: chunk.id, pendingIds: [], deadLetters: [], whole: true };
