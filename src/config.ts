@@ -53,7 +53,8 @@ export const TunablesSchema = z.object({
   PUBLISH_CHANNEL_MAX_BYTES: int(64 * 1024, 4 * 1024 * 1024 * 1024, 16 * 1024 * 1024),
   PUBLISH_CONCURRENCY: int(1, 64, 4),
   PUBLISH_BATCH_MAX: int(1, 10_000, 1000),
-  PUBLISH_BATCH_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 2 * 1024 * 1024),
+  // Below the broker's message.max.bytes (1 MiB by default), with room for one more message.
+  PUBLISH_BATCH_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 768 * 1024),
   PUBLISH_RETRY_ATTEMPTS: int(0, 100, 3),
   PUBLISH_RETRY_INITIAL_DELAY_MS: ms(0, 600_000, 200),
   PUBLISH_RETRY_MULTIPLIER: z.coerce.number({ message: "must be a number" }).min(

@@ -155,7 +155,7 @@ Deno.test("BATCH_BYTES_IN_FLIGHT defaults to 32 MiB and must hold at least one b
   assert.equal(both.BATCH_BYTES_IN_FLIGHT, 64 * 1024 * 1024);
 });
 
-Deno.test("publishing's byte bounds default to 16 MiB held, 2 MiB per send and 4 MiB per relay claim, and refuse less than 64 KiB", () => {
+Deno.test("publishing's byte bounds default to 16 MiB held, 768 KiB per send and 4 MiB per relay claim, and refuse less than 64 KiB", () => {
   const config = loadConfig({});
   assert.deepEqual(
     [
@@ -163,7 +163,7 @@ Deno.test("publishing's byte bounds default to 16 MiB held, 2 MiB per send and 4
       config.PUBLISH_BATCH_MAX_BYTES,
       config.OUTBOX_RELAY_MAX_BYTES,
     ],
-    [16 * 1024 * 1024, 2 * 1024 * 1024, 4 * 1024 * 1024],
+    [16 * 1024 * 1024, 768 * 1024, 4 * 1024 * 1024],
   );
   const problems = problemsOf(() =>
     loadConfig({

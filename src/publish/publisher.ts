@@ -29,7 +29,10 @@ export interface PublisherSettings {
   batchMax: number;
   /**
    * Most estimated bytes a loop takes from the channel at once (one chunk at least, whatever its
-   * size): with `concurrency`, it bounds the events being encoded and sent. @default 2097152
+   * size): with `concurrency`, it bounds the events being encoded and sent. Below the broker's
+   * `message.max.bytes` (1 MiB by default): a send's messages for one partition travel as one
+   * record batch, and one refused as too large fails the send while the other partitions' batches
+   * are written, so the retry would write those twice. @default 786432
    */
   batchMaxBytes: number;
   resilience: ResilienceSettings;

@@ -112,12 +112,12 @@ async function startService(
   env: Record<string, string> = {},
 ): Promise<ServiceProcess> {
   return await startServiceProcess({
-    ...env,
     DB_SCHEMA: schema,
     KAFKA_BROKERS: KAFKA_BROKERS.join(","),
     KAFKA_TOPIC: topic,
     // A stopped broker refuses at once; the request timeout stays at its default.
     KAFKA_CONNECT_TIMEOUT_MS: "500",
+    ...env,
   });
 }
 
