@@ -50,8 +50,11 @@ const databaseUrl = z.string().superRefine((url, ctx) => {
 export const TunablesSchema = z.object({
   BATCH_CHUNK_SIZE: int(1, 10_000, 500),
   PUBLISH_CHANNEL_CAPACITY: int(1, 1_000_000, 20_000),
+  PUBLISH_CHANNEL_MAX_BYTES: int(64 * 1024, 4 * 1024 * 1024 * 1024, 16 * 1024 * 1024),
   PUBLISH_CONCURRENCY: int(1, 64, 4),
   PUBLISH_BATCH_MAX: int(1, 10_000, 1000),
+  // Below the broker's message.max.bytes (1 MiB by default), with room for one more message.
+  PUBLISH_BATCH_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 768 * 1024),
   PUBLISH_RETRY_ATTEMPTS: int(0, 100, 3),
   PUBLISH_RETRY_INITIAL_DELAY_MS: ms(0, 600_000, 200),
   PUBLISH_RETRY_MULTIPLIER: z.coerce.number({ message: "must be a number" }).min(
@@ -118,6 +121,7 @@ const BaseSchema = z.object({
   EVENT_SOURCE: z.string().min(1).default("/execution-ingest"),
   OUTBOX_RELAY_INTERVAL_MS: ms(10, 3_600_000, 1000),
   OUTBOX_RELAY_BATCH: int(1, 100_000, 5000),
+  OUTBOX_RELAY_MAX_BYTES: int(64 * 1024, 4 * 1024 * 1024 * 1024, 4 * 1024 * 1024),
   OUTBOX_LEASE_MS: ms(100, 3_600_000, 10_000),
   API_KEYS: list,
   ADMIN_API_KEYS: list,

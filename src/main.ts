@@ -142,7 +142,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
       timeoutMs: config.BATCH_QUEUE_TIMEOUT_MS,
     }),
     pace: createPaceGate({
-      backlog: () => publishing?.status().backlog ?? 0,
+      pending: outbox.pendingEvents,
       kafkaUp: () => kafkaState() === "up",
       max: () => settings.tunables.PUBLISH_BACKLOG_MAX,
       maxWaitMs: () => settings.tunables.PUBLISH_BACKLOG_WAIT_MS,
@@ -224,7 +224,7 @@ export async function startService(config: Config, options: StartOptions = {}) {
     /** The catch-up cron job's work: relay passes until the outbox is empty (publish/catch_up.ts). */
     catchUp: createCatchUpJob({
       relayNow: publishing?.relayNow,
-      pending: async () => (await outbox.stats()).pending,
+      pending: outbox.pendingEvents,
       stopped: () => shuttingDown,
       logger,
     }),
@@ -300,6 +300,7 @@ function startPublishing(
         settings: settings.publishing(),
         logLevel: settings.tunables.LOG_LEVEL,
       },
+      outbox: deps.outbox.port,
       logger,
       observer: metrics.publishObserver,
     })

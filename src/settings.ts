@@ -48,14 +48,20 @@ export function batchLimits(config: Config): BatchLimits {
 }
 
 /**
- * The byte bounds of the memory budget. The publishing byte bounds (channel, relay claim, message to
- * the worker) and the console's and JUnit parser's join here as settings that bound them in bytes.
+ * The byte bounds of the memory budget: the bodies in flight; publishing's events held (the channel
+ * with the chunks being sent and posted to the worker, one relay claim, each loop's send). The
+ * console's forms and uploads and the JUnit reader hold their bytes inside BATCH_BYTES_IN_FLIGHT
+ * (the reader keeps one testcase at a time), so nothing else is held by the HTTP thread.
  */
 export function memoryBounds(config: Config): MemoryBounds {
   return {
     bodyBytesInFlight: config.BATCH_BYTES_IN_FLIGHT,
-    publishingBytes: {},
-    httpBytes: {},
+    publishingBytes: {
+      PUBLISH_CHANNEL_MAX_BYTES: config.PUBLISH_CHANNEL_MAX_BYTES,
+      OUTBOX_RELAY_MAX_BYTES: config.OUTBOX_RELAY_MAX_BYTES,
+      "PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES": config.PUBLISH_CONCURRENCY *
+        config.PUBLISH_BATCH_MAX_BYTES,
+    },
     publishingInWorker: config.PUBLISH_IN_WORKER,
   };
 }
@@ -64,9 +70,11 @@ export function memoryBounds(config: Config): MemoryBounds {
 function publishingSettings(config: Config, t: Tunables): PublishingSettings {
   return {
     channelCapacity: t.PUBLISH_CHANNEL_CAPACITY,
+    channelMaxBytes: t.PUBLISH_CHANNEL_MAX_BYTES,
     publisher: {
       concurrency: t.PUBLISH_CONCURRENCY,
       batchMax: t.PUBLISH_BATCH_MAX,
+      batchMaxBytes: t.PUBLISH_BATCH_MAX_BYTES,
       leaseMs: config.OUTBOX_LEASE_MS,
       resilience: {
         retry: {
@@ -85,6 +93,7 @@ function publishingSettings(config: Config, t: Tunables): PublishingSettings {
     relay: {
       intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
       batchMax: config.OUTBOX_RELAY_BATCH,
+      batchMaxBytes: config.OUTBOX_RELAY_MAX_BYTES,
       leaseMs: config.OUTBOX_LEASE_MS,
     },
   };

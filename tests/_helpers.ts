@@ -422,3 +422,44 @@ export async function spawnService(
     },
   };
 }
+
+/** Messages on a topic, duplicates included: the sum over its partitions of high less low offsets. */
+export async function topicMessageCount(topic: string): Promise<number> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Runs scripts/kafka.sh on the broker that KAFKA_HOME, KAFKA_PORT and KAFKA_CONTROLLER_PORT name
+ * (the script reads them from the environment); `status` answers whether it runs. Tests that stop
+ * the broker call it, and it refuses when KAFKA_BROKERS points at another broker than the script's
+ * port: a test must never stop a broker that other runs share.
+ */
+export async function kafkaBroker(
+  command: "start" | "stop" | "status" | "pause" | "resume",
+): Promise<boolean> {
+  const scriptBroker = `127.0.0.1:${Deno.env.get("KAFKA_PORT") ?? "19092"}`;
+  if (KAFKA_BROKERS.length !== 1 || KAFKA_BROKERS[0] !== scriptBroker) {
+    throw new Error(
+      `KAFKA_BROKERS is ${KAFKA_BROKERS.join(",")}, not the broker scripts/kafka.sh runs ` +
+        `(${scriptBroker}): set KAFKA_HOME, KAFKA_PORT and KAFKA_CONTROLLER_PORT to a broker of ` +
+        "this run's own before a test stops it",
+    );
+  }
+  const script = new URL("../scripts/kafka.sh", import.meta.url).pathname;
+  const { code, stderr } = await new Deno.Command("bash", {
+    args: [script, command],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0 && command !== "status") {
+    throw new Error(`scripts/kafka.sh ${command} failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  return code === 0;
+}

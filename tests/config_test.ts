@@ -155,6 +155,30 @@ Deno.test("BATCH_BYTES_IN_FLIGHT defaults to 24 MiB and must hold at least one b
   assert.equal(both.BATCH_BYTES_IN_FLIGHT, 64 * 1024 * 1024);
 });
 
+Deno.test("publishing's byte bounds default to 16 MiB held, 768 KiB per send and 4 MiB per relay claim, and refuse less than 64 KiB", () => {
+  const config = loadConfig({});
+  assert.deepEqual(
+    [
+      config.PUBLISH_CHANNEL_MAX_BYTES,
+      config.PUBLISH_BATCH_MAX_BYTES,
+      config.OUTBOX_RELAY_MAX_BYTES,
+    ],
+    [16 * 1024 * 1024, 768 * 1024, 4 * 1024 * 1024],
+  );
+  const problems = problemsOf(() =>
+    loadConfig({
+      PUBLISH_CHANNEL_MAX_BYTES: "1000",
+      PUBLISH_BATCH_MAX_BYTES: "1000",
+      OUTBOX_RELAY_MAX_BYTES: "1000",
+    })
+  );
+  assert.deepEqual(problems.map((p) => p.split(":")[0]).sort(), [
+    "OUTBOX_RELAY_MAX_BYTES",
+    "PUBLISH_BATCH_MAX_BYTES",
+    "PUBLISH_CHANNEL_MAX_BYTES",
+  ]);
+});
+
 Deno.test("loadConfig names every bad variable at once, not just the first", () => {
   const problems = problemsOf(() =>
     loadConfig({

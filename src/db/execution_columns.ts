@@ -54,6 +54,25 @@ export function unnestArguments(first: number): string {
   return RECORD_FIELDS.map((field, i) => `$${first + i}::${arrayCast(field.kind)}`).join(", ");
 }
 
+/**
+ * Bytes an event takes beyond its column values: field names, JSON punctuation, its batchId and
+ * createdAt (set by the insert) and the CloudEvents headers; measured on small events, where it
+ * matters most.
+ * Added per event to the length of its column values, it estimates the encoded event's size.
+ */
+export const EVENT_OVERHEAD_BYTES = 400;
+
+/**
+ * The estimated size of the events of `records`, from their column literals (encodeColumns): the
+ * characters of their values, which the insert sends anyway, plus EVENT_OVERHEAD_BYTES each. No
+ * event is encoded to measure it; within a few percent of the JSON for ASCII text.
+ */
+export function estimateBytes(columns: readonly string[], rows: number): number {
+  let bytes = rows * EVENT_OVERHEAD_BYTES;
+  for (const column of columns) bytes += column.length;
+  return bytes;
+}
+
 /** The insert's columns as PostgreSQL array literals, in INSERT_COLUMNS order; one pass over the records. */
 export function encodeColumns(records: readonly ExecutionRecord[]): string[] {
   const n = records.length;

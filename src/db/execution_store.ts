@@ -3,6 +3,7 @@ import type { ExecutionRepository, OwnedExecution } from "../domain/ports.ts";
 import type { Db } from "./client.ts";
 import {
   encodeColumns,
+  estimateBytes,
   EXECUTION_SELECT,
   INSERT_COLUMNS,
   OWNER_COLUMN,
@@ -13,24 +14,26 @@ import { storableOrNull, storableText } from "./pg_text.ts";
 
 const COLUMNS = INSERT_COLUMNS.join(", ");
 // The ids' array among the column arrays: the skipped ids are read from it.
-const IDS = `$${5 + INSERT_COLUMNS.indexOf("id")}::uuid[]`;
+const IDS = `$${6 + INSERT_COLUMNS.indexOf("id")}::uuid[]`;
 
 // One statement per chunk, its text built once from the field registry: $1 the batch id, $2 the
-// lease in milliseconds, $3 the row count, $4 the sender's key fingerprint, $5 on the column
-// arrays of encodeColumns.
+// lease in milliseconds, $3 the row count, $4 the sender's key fingerprint, $5 the rows' estimated
+// bytes, $6 on the column arrays of encodeColumns. The chunk's bytes are those of the rows it stored
+// (skipped ones aside).
 const INSERT_CHUNK = `
   with ins as (
     insert into executions (batch_id, ${OWNER_COLUMN.column}, ${COLUMNS})
-    select $1::uuid, $4::text, ${COLUMNS} from unnest(${unnestArguments(5)}) as u(${COLUMNS})
+    select $1::uuid, $4::text, ${COLUMNS} from unnest(${unnestArguments(6)}) as u(${COLUMNS})
     on conflict (id) do nothing
     returning id
   ), queued as (
-    insert into outbox_chunks (batch_id, execution_ids, available_at)
-    select $1::uuid, array_agg(id), now() + $2 * interval '1 millisecond'
+    insert into outbox_chunks (batch_id, execution_ids, available_at, bytes)
+    select $1::uuid, array_agg(id), now() + $2 * interval '1 millisecond', $5::int8 * count(*) / $3
     from ins having count(*) > 0
-    returning id, created_at
+    returning id, created_at, bytes
   )
   select (select id from queued) as outbox_id, (select created_at from queued) as created_at,
+    (select bytes from queued) as bytes,
     -- Only when some ids were already stored: which ones (usually none, so nothing to read).
     case when (select count(*) from ins) < $3
       then array(select id from unnest(${IDS}) as id except select id from ins)
@@ -60,11 +63,12 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
       const records = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const n = records.length;
       const columns = encodeColumns(records);
+      const bytes = estimateBytes(columns, n);
       return db.run(async (sql) => {
         const began = performance.now();
         const [row] = await sql.unsafe(
           INSERT_CHUNK,
-          [batchId, leaseMs, n, options.uploadedBy ?? null, ...columns],
+          [batchId, leaseMs, n, options.uploadedBy ?? null, bytes, ...columns],
           { prepare: true },
         );
         onInsert?.(n, (performance.now() - began) / 1000);
@@ -72,6 +76,7 @@ export function createExecutionStore(db: Db, options: ExecutionStoreOptions = {}
           outboxId: row.outbox_id === null ? null : String(row.outbox_id),
           // now(): the statement's transaction time, the same for the chunk and all its rows.
           createdAt: row.created_at as string | null,
+          bytes: row.bytes === null ? 0 : Number(row.bytes),
           skipped: (row.skipped as string[] | null) ?? [],
         };
       });

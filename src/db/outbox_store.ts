@@ -2,7 +2,7 @@
 import type { ClaimedChunk, DeadLetterInput, OutboxPort } from "../domain/ports.ts";
 import type { StoredExecution } from "../domain/execution.ts";
 import type { Db } from "./client.ts";
-import { EXECUTION_SELECT, rowToExecution } from "./execution_columns.ts";
+import { EVENT_OVERHEAD_BYTES, EXECUTION_SELECT, rowToExecution } from "./execution_columns.ts";
 import type { ISql, TransactionSql } from "postgres";
 
 /** One dead letter, as an operator sees it (no payload: that is in GET /v1/executions/{id}). */
@@ -59,28 +59,31 @@ export function createOutboxStore(db: Db) {
   }
 
   const port: OutboxPort = {
-    claimDue(maxEvents, leaseMs, held) {
-      if (maxEvents <= 0) return Promise.resolve([]);
+    claimDue(maxEvents, leaseMs, held, maxBytes = Number.MAX_SAFE_INTEGER) {
+      if (maxEvents <= 0 || maxBytes <= 0) return Promise.resolve([]);
       return db.run(async (sql) => {
         // Chunks are taken in the order they came due while the events before each one number
-        // fewer than maxEvents, so a claim overshoots by at most one chunk. SKIP LOCKED and the
-        // lease keep two instances from taking the same chunk; `held` keeps this instance from
-        // taking back what it already holds in memory.
+        // fewer than maxEvents, so a claim overshoots by at most one chunk in events; in bytes it
+        // never does (the first chunk aside, taken whatever its size, so a claim always moves on).
+        // SKIP LOCKED and the lease keep two instances from taking the same chunk; `held` keeps
+        // this instance from taking back what it already holds in memory.
         const chunks = await sql`
           with due as (
-            select id, cardinality(execution_ids) as n, available_at from outbox_chunks
+            select id, cardinality(execution_ids) as n, bytes, available_at from outbox_chunks
             where available_at <= now() and id <> all(${held as string[]}::int8[])
             order by available_at, id
             limit ${Math.min(CLAIM_SCAN_MAX, maxEvents)}
             for update skip locked
           ), picked as (
             select id from (
-              select id, n, sum(n) over (order by available_at, id) as upto from due
-            ) running where upto - n < ${maxEvents}
+              select id, n, bytes, sum(n) over w as upto, sum(bytes) over w as upto_bytes
+              from due window w as (order by available_at, id)
+            ) running
+            where upto - n < ${maxEvents} and (upto_bytes <= ${maxBytes} or upto_bytes = bytes)
           )
           update outbox_chunks c set available_at = now() + ${leaseMs} * interval '1 millisecond'
           from picked where c.id = picked.id
-          returning c.id, c.batch_id, c.execution_ids, c.created_at, now() as db_now`;
+          returning c.id, c.batch_id, c.execution_ids, c.created_at, c.bytes, now() as db_now`;
         if (chunks.length === 0) return [];
         // The database's clock, seen from this process: stored times are told on this one.
         const offsetMs = Date.now() - Date.parse(chunks[0].db_now as string);
@@ -137,6 +140,7 @@ export function createOutboxStore(db: Db) {
             } else {
               await tx`
                 update outbox_chunks set execution_ids = ${chunk.pendingIds}::uuid[],
+                  bytes = bytes * ${chunk.pendingIds.length} / greatest(cardinality(execution_ids), 1),
                   available_at = now() + ${delayMs} * interval '1 millisecond', releases = releases + 1
                 where id = ${chunk.id}::int8`;
             }
@@ -173,18 +177,31 @@ export function createOutboxStore(db: Db) {
           where ${ids ? sql`execution_id = any(${ids as string[]}::uuid[])` : sql`true`}
           returning execution_id, batch_id
         ), parts as (
-          select execution_id, batch_id,
-            (row_number() over (partition by batch_id order by execution_id) - 1) / ${REQUEUE_CHUNK}
+          select m.execution_id, m.batch_id,
+            coalesce(octet_length(e::text), 0) + ${EVENT_OVERHEAD_BYTES} as bytes,
+            (row_number() over (partition by m.batch_id order by m.execution_id) - 1) / ${REQUEUE_CHUNK}
               as part
-          from moved
+          from moved m left join executions e on e.id = m.execution_id
         ), chunks as (
-          insert into outbox_chunks (batch_id, execution_ids, available_at)
-          select batch_id, array_agg(execution_id order by execution_id), now()
+          insert into outbox_chunks (batch_id, execution_ids, available_at, bytes)
+          select batch_id, array_agg(execution_id order by execution_id), now(), sum(bytes)
           from parts group by batch_id, part
           returning cardinality(execution_ids) as n
         )
         select coalesce(sum(n), 0)::int as count from chunks`;
       return row.count as number;
+    });
+  }
+
+  /**
+   * Events stored and not yet published, across every instance: leased to a publisher or due.
+   * One row per chunk scanned, no dead letters: cheap enough to read several times a second.
+   */
+  function pendingEvents(): Promise<number> {
+    return db.run(async (sql) => {
+      const [row] = await sql`
+        select coalesce(sum(cardinality(execution_ids)), 0)::float8 as pending from outbox_chunks`;
+      return row.pending as number;
     });
   }
 
@@ -201,7 +218,7 @@ export function createOutboxStore(db: Db) {
     });
   }
 
-  return { port, listDeadLetters, requeue, stats };
+  return { port, listDeadLetters, requeue, stats, pendingEvents };
 }
 
 /** The outbox store's interface, for the publisher and the admin routes. */
@@ -239,5 +256,6 @@ function readChunk(
     executions,
     unreadable,
     storedAtMs: Date.parse(chunk.created_at as string) + offsetMs,
+    bytes: Number(chunk.bytes),
   };
 }

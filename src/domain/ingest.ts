@@ -270,7 +270,12 @@ export function createIngestor(deps: IngestDeps) {
       stored.push({ ...item.record, batchId, createdAt });
     }
     if (inserted.outboxId !== null) {
-      deps.sink.offer({ id: inserted.outboxId, executions: stored, storedAtMs: Date.now() });
+      deps.sink.offer({
+        id: inserted.outboxId,
+        executions: stored,
+        storedAtMs: Date.now(),
+        bytes: inserted.bytes,
+      });
     }
     if (skipped.length > 0) return await judgeSkipped(skipped, verdicts);
     return undefined;

@@ -52,6 +52,8 @@ export interface InsertedChunk {
   outboxId: string | null;
   /** When the inserted rows were stored (null when none was). */
   createdAt: string | null;
+  /** The estimated size of the inserted rows' events, in bytes (0 when none was inserted). */
+  bytes: number;
   /** Ids already stored, so not inserted (a resubmission or a conflict; usually none). */
   skipped: string[];
 }
@@ -97,6 +99,11 @@ export interface OutboxChunk {
    * lag is measured on one clock, whatever the database's says.
    */
   storedAtMs: number;
+  /**
+   * The estimated size of its events, in bytes (measured by the store when it inserted them): what
+   * bounds the chunks held in memory and claimed at once.
+   */
+  bytes: number;
 }
 
 /**
@@ -141,10 +148,16 @@ export interface ClaimedChunk extends OutboxChunk {
 /** The outbox as the publisher and the relay use it. Every method throws StorageError on failure. */
 export interface OutboxPort {
   /**
-   * Leases due chunks holding up to about `maxEvents` events (at least one chunk) for `leaseMs`,
-   * skipping the chunks in `held`, and returns them with their executions.
+   * Leases due chunks holding up to about `maxEvents` events and `maxBytes` estimated bytes (at
+   * least one chunk, whatever its size) for `leaseMs`, skipping the chunks in `held`, and returns
+   * them with their executions.
    */
-  claimDue(maxEvents: number, leaseMs: number, held: readonly string[]): Promise<ClaimedChunk[]>;
+  claimDue(
+    maxEvents: number,
+    leaseMs: number,
+    held: readonly string[],
+    maxBytes?: number,
+  ): Promise<ClaimedChunk[]>;
   /** Extends the lease of chunks this instance holds in memory, so no one else claims them. */
   renewLeases(ids: readonly string[], leaseMs: number): Promise<void>;
   /** Forgets settled chunks; their dead letters are kept, in the same transaction. */

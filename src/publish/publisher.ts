@@ -27,6 +27,14 @@ export interface PublisherSettings {
   concurrency: number;
   /** Most events per send. @default 1000 */
   batchMax: number;
+  /**
+   * Most estimated bytes a loop takes from the channel at once (one chunk at least, whatever its
+   * size): with `concurrency`, it bounds the events being encoded and sent. Below the broker's
+   * `message.max.bytes` (1 MiB by default): a send's messages for one partition travel as one
+   * record batch, and one refused as too large fails the send while the other partitions' batches
+   * are written, so the retry would write those twice. @default 786432
+   */
+  batchMaxBytes: number;
   resilience: ResilienceSettings;
   /** Lease of a chunk held in memory, in milliseconds; renewed every third of it. @default 10000 */
   leaseMs: number;
@@ -38,6 +46,8 @@ export interface HeldChunk {
   /** When it was stored, on this process's clock. */
   storedAtMs: number;
   events: StoredExecution[];
+  /** The estimated size of `events`, in bytes. */
+  bytes: number;
   dead: DeadLetterInput[];
   /** True while none of the chunk's events has been acknowledged or set aside. */
   whole: boolean;
@@ -87,6 +97,7 @@ export function heldChunk(chunk: ClaimedChunk): HeldChunk {
     id: chunk.id,
     storedAtMs: chunk.storedAtMs,
     events: chunk.executions,
+    bytes: chunk.bytes,
     dead: unreadable.map((u) => ({
       executionId: u.id,
       batchId: u.batchId,
@@ -180,27 +191,43 @@ export function createPublisher(deps: PublisherDeps) {
   async function publish(chunks: HeldChunk[]): Promise<void> {
     for (const chunk of chunks) inFlight.add(chunk);
     try {
-      const settings = deps.settings();
-      const entries: Entry[] = [];
+      const { batchMax, batchMaxBytes } = deps.settings();
       const done = new Set<StoredExecution>();
-      for (const chunk of chunks) {
+      // Events are encoded as they are sent, one send at a time: a send holds at most batchMax
+      // events and about batchMaxBytes of encoded messages (measured by the length of the text
+      // just encoded), however large the chunks; a chunk of large executions is sent in parts.
+      let slice: Entry[] = [], sliceBytes = 0, taking = true;
+      // After a send Kafka did not take, the rest is not tried (nor encoded) now: it would only
+      // find the outage again.
+      sending: for (const chunk of chunks) {
         for (const event of chunk.events) {
+          let message: EventMessage;
           try {
-            entries.push({ chunk, event, message: deps.encode(event) });
+            message = deps.encode(event);
           } catch (error) {
             // Encoding is deterministic: no retry would help.
             giveUpOn(chunk, event, 0, `cannot encode the event (${errorClass(error)})`, done);
+            continue;
+          }
+          slice.push({ chunk, event, message });
+          sliceBytes += message.key.length + message.value.length;
+          if (slice.length >= batchMax || sliceBytes >= batchMaxBytes) {
+            taking = await send(slice, done);
+            slice = [];
+            sliceBytes = 0;
+            if (!taking) break sending;
           }
         }
       }
-      for (let start = 0; start < entries.length; start += settings.batchMax) {
-        await send(entries.slice(start, start + settings.batchMax), done);
-      }
+      if (taking && slice.length > 0) await send(slice, done);
       const settled: HeldChunk[] = [];
       const unsent: HeldChunk[] = [];
       for (const chunk of chunks) {
         const left = chunk.events.filter((event) => !done.has(event));
-        if (left.length < chunk.events.length) chunk.whole = false;
+        if (left.length < chunk.events.length) {
+          chunk.whole = false;
+          chunk.bytes = Math.round(chunk.bytes * left.length / chunk.events.length);
+        }
         chunk.events = left;
         (left.length === 0 ? settled : unsent).push(chunk);
       }
@@ -232,8 +259,9 @@ export function createPublisher(deps: PublisherDeps) {
   /**
    * Sends entries through the policy: first all together; after a failure that is the events'
    * own (not an outage), each on its own, so one bad event does not hold the others back.
+   * Resolves false when Kafka did not take some of them (an outage, or a stop).
    */
-  async function send(slice: Entry[], done: Set<StoredExecution>): Promise<void> {
+  async function send(slice: Entry[], done: Set<StoredExecution>): Promise<boolean> {
     const current = policy();
     const lastError = new Map<Entry, PublishError>();
     let remaining = slice;
@@ -299,8 +327,10 @@ export function createPublisher(deps: PublisherDeps) {
           errorClass: errorClass(error),
           problem: (error as Error).message,
         }, "Kafka did not take these events; they wait to be sent again");
+        return false;
       }
     }
+    return true;
   }
 
   function acknowledge(entries: Entry[], began: number, done: Set<StoredExecution>) {
@@ -356,6 +386,27 @@ export function createPublisher(deps: PublisherDeps) {
     return ids;
   }
 
+  /**
+   * Estimated bytes of the chunks held: in the channel and being sent. The channel's byte bound
+   * (PUBLISH_CHANNEL_MAX_BYTES) covers both, so chunks taken for sending make no room for more.
+   */
+  function heldBytes(): number {
+    let bytes = channel.bytes;
+    for (const chunk of inFlight) bytes += chunk.bytes;
+    return bytes;
+  }
+
+  /** How many of `chunks`, in order, fit beside what is held (the first always, if none is held). */
+  function fitting(chunks: readonly HeldChunk[]): number {
+    let held = heldBytes(), count = 0;
+    for (const chunk of chunks) {
+      if (held > 0 && held + chunk.bytes > channel.maxBytes) break;
+      held += chunk.bytes;
+      count++;
+    }
+    return count;
+  }
+
   function keepLeases() {
     const { leaseMs } = deps.settings();
     keeper = setTimeout(async () => {
@@ -374,7 +425,8 @@ export function createPublisher(deps: PublisherDeps) {
         const probe = await gate();
         try {
           if (stopping || running > wanted) break;
-          const chunks = await channel.take(deps.settings().batchMax);
+          const { batchMax, batchMaxBytes } = deps.settings();
+          const chunks = await channel.take(batchMax, batchMaxBytes);
           if (chunks.length === 0) {
             if (channel.closed) break;
             continue;
@@ -413,7 +465,8 @@ export function createPublisher(deps: PublisherDeps) {
     },
     /** Takes a freshly stored chunk if the channel has room; false leaves it leased in the outbox. */
     offer(chunk: OutboxChunk): boolean {
-      return channel.offer([heldChunk({ ...chunk, unreadable: [] })]) === 1;
+      const held = heldChunk({ ...chunk, unreadable: [] });
+      return fitting([held]) === 1 && channel.offer([held]) === 1;
     },
     /**
      * Takes claimed chunks (one this instance already holds is ignored); those without a readable
@@ -424,7 +477,7 @@ export function createPublisher(deps: PublisherDeps) {
       const chunks = claimed.filter((chunk) => !held.has(chunk.id)).map(heldChunk);
       await settle(chunks.filter((chunk) => chunk.events.length === 0));
       const sendable = chunks.filter((chunk) => chunk.events.length > 0);
-      const taken = channel.offer(sendable);
+      const taken = channel.offer(sendable.slice(0, fitting(sendable)));
       await handBack(sendable.slice(taken));
       return sendable.slice(0, taken).reduce((n, chunk) => n + chunk.events.length, 0);
     },
@@ -432,6 +485,13 @@ export function createPublisher(deps: PublisherDeps) {
     /** Room left in the channel, in events. */
     get room() {
       return Math.max(0, channel.capacity - channel.size);
+    },
+    get heldBytes() {
+      return heldBytes();
+    },
+    /** Room left for chunks, in bytes: the channel's bound less what is held. */
+    get roomBytes() {
+      return Math.max(0, channel.maxBytes - heldBytes());
     },
     /**
      * Publishes what the channel holds until it is empty or the deadline passes, then closes the

@@ -25,6 +25,11 @@ export interface PublishingSettings {
   relay: RelaySettings;
   /** Most events held in memory, waiting to be sent. @default 20000 */
   channelCapacity: number;
+  /**
+   * Most estimated bytes of events held in memory, waiting to be sent: what does not fit waits in
+   * the outbox. @default 16777216
+   */
+  channelMaxBytes: number;
 }
 
 /** What publishing says of itself, for readiness and metrics. */
@@ -32,24 +37,13 @@ export interface PublishingStatus {
   kafka: "unknown" | "up" | "down";
   channelSize: number;
   channelCapacity: number;
+  /** Estimated bytes of the events held: in the channel and being sent. */
+  heldBytes: number;
   /**
-   * Events offered since start and not yet settled (acknowledged or set aside): what this
-   * instance stored that still waits to be published, whether held in memory or turned away.
+   * Estimated bytes of every chunk offered since start (taken or not): a worker's handle subtracts
+   * it from what it posted to know how much is still on its way.
    */
-  backlog: number;
-}
-
-/** Counts events offered and settled, for the backlog a status reports. */
-export function createBacklogCount() {
-  let offered = 0, settled = 0;
-  return {
-    offered: (events: number) => void (offered += events),
-    settled: (events: number) => void (settled += events),
-    // Events of other instances the relay published count as settled too: never below 0.
-    get value() {
-      return Math.max(0, offered - settled);
-    },
-  };
+  offeredBytes: number;
 }
 
 /** The handle the service holds, whichever thread publishing runs in. */
@@ -81,9 +75,11 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
   const channel = createChannel<HeldChunk>({
     capacity: settings.channelCapacity,
     weight: (chunk) => chunk.events.length,
+    maxBytes: settings.channelMaxBytes,
+    bytes: (chunk) => chunk.bytes,
   });
   let turnedAway = false, catchingUp = false;
-  const backlog = createBacklogCount();
+  let offeredBytes = 0;
   const observer = deps.observer;
   const publisher = createPublisher({
     channel,
@@ -92,19 +88,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     logger: deps.logger,
     settings: () => settings.publisher,
     encode: deps.encode,
-    observer: {
-      sent: (seconds) => observer?.sent(seconds),
-      published: (lags) => {
-        backlog.settled(lags.length);
-        observer?.published(lags);
-      },
-      retried: (count) => observer?.retried(count),
-      deadLettered: (count) => {
-        backlog.settled(count);
-        observer?.deadLettered(count);
-      },
-      unavailable: (count) => observer?.unavailable(count),
-    },
+    observer,
     // Called only once sending is under way, after the relay below exists, and only when a stored
     // chunk was turned away: it waits in the outbox, due, and the room that came free is its.
     onRoom: () => {
@@ -127,7 +111,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
 
   return {
     offer: (chunk) => {
-      backlog.offered(chunk.executions.length);
+      offeredBytes += chunk.bytes;
       if (publisher.offer(chunk)) return;
       turnedAway = true;
       // Leased to this instance by its insert; made due now, so that any relay (this one once
@@ -143,7 +127,7 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
     relayNow: () => relay.pass(),
     reload(next) {
       settings = next;
-      channel.setCapacity(next.channelCapacity);
+      channel.setCapacity(next.channelCapacity, next.channelMaxBytes);
       publisher.resize(next.publisher.concurrency);
     },
     async stop(deadlineMs) {
@@ -154,7 +138,8 @@ export function createPublishing(deps: PublishingDeps): PublishingHandle {
       kafka: publisher.kafkaStatus,
       channelSize: channel.size,
       channelCapacity: channel.capacity,
-      backlog: backlog.value,
+      heldBytes: publisher.heldBytes,
+      offeredBytes,
     }),
   };
 }

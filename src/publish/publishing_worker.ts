@@ -1,8 +1,8 @@
 // Publishing in a worker thread, as the service sees it: stored chunks go in, reports come out; a worker
 // that dies or stops reporting is replaced, and stopping it has a deadline.
-import type { Logger, PublishObserver } from "../domain/ports.ts";
+import type { Logger, OutboxPort, PublishObserver } from "../domain/ports.ts";
+import { errorClass } from "./publisher.ts";
 import {
-  createBacklogCount,
   type PublishingHandle,
   type PublishingSettings,
   type PublishingStatus,
@@ -17,6 +17,8 @@ import type {
 /** Options of startPublishingWorker. */
 export interface PublishingWorkerOptions {
   init: Omit<PublishingWorkerInit, "reportEveryMs">;
+  /** Where a chunk the worker has no room for is handed back, due at once, instead of posted. */
+  outbox: Pick<OutboxPort, "release">;
   logger: Logger;
   observer?: PublishObserver;
   /** Milliseconds between the worker's reports. @default 250 */
@@ -30,6 +32,9 @@ export interface PublishingWorkerOptions {
 /**
  * Starts the worker. Chunks a worker held when it died keep their lease until it ends; then the
  * next worker's relay claims them, so nothing is lost (what was in flight may be sent twice).
+ * A stored chunk is posted to the worker only if its bytes fit in the worker's channel beside what
+ * it holds and what is still on its way to it; otherwise it waits in the outbox, so the messages
+ * queued for the worker never hold more than PUBLISH_CHANNEL_MAX_BYTES.
  */
 export function startPublishingWorker(options: PublishingWorkerOptions): PublishingHandle {
   const { logger, observer } = options;
@@ -37,14 +42,17 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   const silenceMs = options.silenceMs ?? 15_000;
   const url = (options.workerUrl ?? new URL("./publishing_worker_entry.ts", import.meta.url)).href;
   let init: PublishingWorkerInit = { ...options.init, reportEveryMs };
-  let status: PublishingStatus = {
+  const idle = (): PublishingStatus => ({
     kafka: "unknown",
     channelSize: 0,
     channelCapacity: init.settings.channelCapacity,
-    backlog: 0,
-  };
-  // Counted on this side of the thread boundary: offers as they go in, settlements as reported.
-  const backlog = createBacklogCount();
+    heldBytes: 0,
+    offeredBytes: 0,
+  });
+  let status = idle();
+  // Bytes of the chunks posted to the current worker; less its reported offeredBytes, those on
+  // their way to it (posted, not yet taken from its message queue).
+  let posted = 0;
   let lastHeard = Date.now();
   let stopping = false;
   let onStopped: (() => void) | undefined;
@@ -86,7 +94,8 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   function replace(reason: string) {
     worker.terminate();
     settleRelays();
-    status = { ...status, kafka: "unknown", channelSize: 0 };
+    status = idle();
+    posted = 0;
     if (stopping) {
       onStopped?.();
       return;
@@ -96,7 +105,6 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
   }
 
   function apply(report: PublishingReport) {
-    backlog.settled(report.lags.length + report.deadLettered);
     status = report.status;
     if (!observer) return;
     for (const seconds of report.sends) observer.sent(seconds);
@@ -110,7 +118,20 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
     offer(chunk) {
       // A chunk offered while stopping stays leased in the outbox for whoever runs next.
       if (stopping) return;
-      backlog.offered(chunk.executions.length);
+      const onItsWay = posted - status.offeredBytes;
+      const held = status.heldBytes + onItsWay;
+      // An empty worker takes a chunk larger than its bound, as its channel does.
+      if (held > 0 && held + chunk.bytes > init.settings.channelMaxBytes) {
+        const release = { id: chunk.id, pendingIds: [], deadLetters: [], whole: true };
+        options.outbox.release([release], 0).catch((error) =>
+          logger.warn(
+            { errorClass: errorClass(error) },
+            "Cannot hand a chunk the publishing worker has no room for back to the outbox; its lease ends by itself",
+          )
+        );
+        return;
+      }
+      posted += chunk.bytes;
       worker.postMessage({ type: "offer", chunk } satisfies WorkerRequest);
     },
     reload(settings: PublishingSettings, logLevel?: string) {
@@ -150,6 +171,6 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       clearTimeout(timer);
       worker.terminate();
     },
-    status: () => ({ ...status, backlog: backlog.value }),
+    status: () => status,
   };
 }

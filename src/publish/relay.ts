@@ -10,6 +10,8 @@ export interface RelaySettings {
   intervalMs: number;
   /** Most events leased per pass. @default 5000 */
   batchMax: number;
+  /** Most estimated bytes leased per pass (one chunk at least, whatever its size). @default 4194304 */
+  batchMaxBytes: number;
   /** How long a claimed chunk is left to this instance before others may take it. @default 10000 */
   leaseMs: number;
 }
@@ -17,7 +19,7 @@ export interface RelaySettings {
 /** What createRelay needs. */
 export interface RelayDeps {
   outbox: OutboxPort;
-  publisher: Pick<Publisher, "accept" | "heldIds" | "room">;
+  publisher: Pick<Publisher, "accept" | "heldIds" | "room" | "roomBytes">;
   logger: Logger;
   settings: () => RelaySettings;
 }
@@ -29,15 +31,17 @@ export function createRelay(deps: RelayDeps) {
   let current: Promise<number> = Promise.resolve(0);
 
   /**
-   * One pass: leases only as many events as the publisher has room for, skipping the chunks it
-   * already holds (so no event is sent twice by one instance). Returns how many it handed over.
+   * One pass: leases only as many events and bytes as the publisher has room for, skipping the
+   * chunks it already holds (so no event is sent twice by one instance). Returns how many events
+   * it handed over.
    */
   async function pass(): Promise<number> {
-    const { batchMax, leaseMs } = deps.settings();
+    const { batchMax, batchMaxBytes, leaseMs } = deps.settings();
     const room = Math.min(batchMax, deps.publisher.room);
-    if (room <= 0) return 0;
+    const roomBytes = Math.min(batchMaxBytes, deps.publisher.roomBytes);
+    if (room <= 0 || roomBytes <= 0) return 0;
     try {
-      const due = await deps.outbox.claimDue(room, leaseMs, deps.publisher.heldIds());
+      const due = await deps.outbox.claimDue(room, leaseMs, deps.publisher.heldIds(), roomBytes);
       if (due.length === 0) return 0;
       const queued = await deps.publisher.accept(due);
       const unreadable = due.reduce((n, chunk) => n + chunk.unreadable.length, 0);

@@ -32,30 +32,39 @@ export function stored(
   } as StoredExecution;
 }
 
-/** A claimed chunk holding stored(i) for each i. */
-export function chunk(id: string, is: number[]): ClaimedChunk {
-  return { id, executions: is.map((i) => stored(i)), unreadable: [], storedAtMs: Date.now() };
+/** A claimed chunk holding stored(i) for each i, of `bytes` estimated bytes (1000 per event). */
+export function chunk(id: string, is: number[], bytes = is.length * 1000): ClaimedChunk {
+  return {
+    id,
+    executions: is.map((i) => stored(i)),
+    unreadable: [],
+    storedAtMs: Date.now(),
+    bytes,
+  };
 }
 
 /** An outbox in memory: due chunks to hand out, and every settle, release and renewal it got. */
 export function fakeOutbox(due: ClaimedChunk[] = []) {
   const calls = {
-    claims: [] as Array<{ maxEvents: number; held: string[] }>,
+    claims: [] as Array<{ maxEvents: number; held: string[]; maxBytes: number }>,
     settled: [] as ChunkSettlement[],
     released: [] as Array<ChunkRelease & { delayMs: number }>,
     renewed: [] as string[][],
   };
   const queue = [...due];
   const outbox: OutboxPort = {
-    claimDue(maxEvents, _leaseMs, held) {
-      calls.claims.push({ maxEvents, held: [...held] });
+    claimDue(maxEvents, _leaseMs, held, maxBytes = Infinity) {
+      calls.claims.push({ maxEvents, held: [...held], maxBytes });
       const taken: ClaimedChunk[] = [];
-      let events = 0;
+      let events = 0, bytes = 0;
       while (queue.length > 0 && events < maxEvents) {
-        const next = queue.shift()!;
+        const next = queue[0];
+        if (taken.length > 0 && bytes + next.bytes > maxBytes) break;
+        queue.shift();
         if (held.includes(next.id)) continue;
         taken.push(next);
         events += next.executions.length + next.unreadable.length;
+        bytes += next.bytes;
       }
       return Promise.resolve(taken);
     },

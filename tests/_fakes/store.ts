@@ -71,7 +71,9 @@ export function fakeStore(options: FakeStoreOptions = {}) {
       // Like the store, one outbox chunk per insert that stored anything.
       const outboxId = inserted.length > 0 ? `chunk-${call}` : null;
       if (outboxId) chunks.set(outboxId, inserted);
-      return { outboxId, createdAt: outboxId ? createdAt : null, skipped };
+      // About what the store estimates for a small execution's event.
+      const bytes = inserted.length * 600;
+      return { outboxId, createdAt: outboxId ? createdAt : null, bytes, skipped };
     },
     findStored(ids) {
       lookups.push([...ids]);

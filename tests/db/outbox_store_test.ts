@@ -5,6 +5,7 @@ import { createDb } from "../../src/db/client.ts";
 import { createExecutionStore } from "../../src/db/execution_store.ts";
 import { migrate, readMigrations } from "../../src/db/migrate.ts";
 import { createOutboxStore } from "../../src/db/outbox_store.ts";
+import { toEventMessage } from "../../src/publish/event.ts";
 import { DATABASE_URL, dropSchema, execution, recordOf, uniqueName } from "../_helpers.ts";
 
 async function withStore(
@@ -208,4 +209,28 @@ Deno.test("the migration carries the per-event outbox over: pending rows as chun
     await db.close();
     await dropSchema(schema);
   }
+});
+
+Deno.test("each chunk carries its events' estimated size, within a tenth of their encoded JSON, and claims are bounded by it", async () => {
+  await withStore(async ({ port, storeChunk }) => {
+    const a = await storeChunk(100), b = await storeChunk(100), c = await storeChunk(100);
+    const d = await storeChunk(100);
+    const [first] = await port.claimDue(100, 60_000, []);
+    assert.equal(first.id, a.id);
+    const encoded = first.executions.reduce((n, e) => {
+      const message = toEventMessage(e, "/execution-ingest");
+      const headers = Object.entries(message.headers).join("").length;
+      return n + message.key.length + message.value.length + headers;
+    }, 0);
+    assert.ok(
+      Math.abs(first.bytes - encoded) < encoded / 10,
+      `estimated ${first.bytes} bytes for ${encoded} encoded`,
+    );
+    // Room for two chunks and a half in bytes: two are taken, never the third.
+    const two = await port.claimDue(10_000, 60_000, [], Math.floor(first.bytes * 2.5));
+    assert.deepEqual(two.map((chunk) => chunk.id), [b.id, c.id]);
+    // Less room than one chunk: one chunk all the same, so a claim always moves on.
+    const one = await port.claimDue(10_000, 60_000, [], 1);
+    assert.deepEqual(one.map((chunk) => chunk.id), [d.id]);
+  });
 });

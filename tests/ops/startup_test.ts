@@ -97,7 +97,7 @@ Deno.test("a V8 heap limit below the memory budget of the settings stops the ser
   assert.equal(stdout, "");
   assert.match(
     stderr,
-    /^Cannot start: the V8 heap limit \(131 MB\) is below the 164 MB that BATCH_BYTES_IN_FLIGHT=25165824 need/,
+    /^Cannot start: the V8 heap limit \(131 MB\) is below the 164 MB that BATCH_BYTES_IN_FLIGHT=25165824, PUBLISH_CHANNEL_MAX_BYTES=16777216, OUTBOX_RELAY_MAX_BYTES=4194304, PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES=3145728 need/,
   );
 });
 
@@ -118,7 +118,7 @@ Deno.test("on Deno Deploy, settings whose memory budget passes 512 MB stop the s
   assert.equal(code, 2, stderr);
   assert.match(
     stderr,
-    /^Cannot start: Deno Deploy caps memory at 512 MB, below the \d+ MB that BATCH_BYTES_IN_FLIGHT=67108864 may reach/,
+    /^Cannot start: Deno Deploy caps memory at 512 MB, below the \d+ MB that BATCH_BYTES_IN_FLIGHT=67108864, PUBLISH_CHANNEL_MAX_BYTES=\d+, OUTBOX_RELAY_MAX_BYTES=\d+, PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES=\d+ may reach/,
   );
 });
 

@@ -145,3 +145,37 @@ Deno.test("putBack wakes a waiting taker", async () => {
   channel.putBack([7, 8]);
   assert.deepEqual(await taken, [7, 8]);
 });
+
+Deno.test("a byte bound is never exceeded: an item that does not fit waits outside, unless the channel is empty", async (t) => {
+  const channel = createChannel<{ id: string; bytes: number }>({
+    capacity: 1000,
+    maxBytes: 100,
+    bytes: (item) => item.bytes,
+  });
+  const item = (id: string, bytes: number) => ({ id, bytes });
+
+  await t.step("items are taken while their bytes fit, in order", () => {
+    assert.equal(channel.offer([item("a", 60), item("b", 30), item("c", 20)]), 2);
+    assert.equal(channel.bytes, 90);
+  });
+
+  await t.step("a take is bounded in bytes too, but always takes one item", () => {
+    assert.deepEqual(channel.drain(10, 50).map((i) => i.id), ["a"]);
+    assert.deepEqual(channel.drain(10, 10).map((i) => i.id), ["b"]);
+    assert.equal(channel.bytes, 0);
+  });
+
+  await t.step("an item larger than the bound enters an empty channel alone", () => {
+    assert.equal(channel.offer([item("huge", 250), item("d", 1)]), 1);
+    assert.equal(channel.offer([item("e", 1)]), 0);
+    assert.equal(channel.bytes, 250);
+  });
+
+  await t.step("putBack restores the bytes, and a lower bound applies to later offers", () => {
+    channel.putBack(channel.drain(10));
+    assert.equal(channel.bytes, 250);
+    channel.drain(10);
+    channel.setCapacity(1000, 10);
+    assert.equal(channel.offer([item("f", 10), item("g", 1)]), 1);
+  });
+});

@@ -10,6 +10,7 @@ import {
   eventually,
   executions,
   KAFKA_BROKERS,
+  kafkaBroker,
   pendingEvents,
   postBatch,
   startTestService,
@@ -19,27 +20,10 @@ import {
 } from "../_helpers.ts";
 import { startService } from "../../src/main.ts";
 
-const KAFKA_SCRIPT = new URL("../../scripts/kafka.sh", import.meta.url).pathname;
-
-async function kafka(
-  command: "start" | "stop" | "status" | "pause" | "resume",
-): Promise<boolean> {
-  const { code, stderr } = await new Deno.Command("bash", {
-    args: [KAFKA_SCRIPT, command],
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (code !== 0 && command !== "status") {
-    throw new Error(`scripts/kafka.sh ${command} failed: ${new TextDecoder().decode(stderr)}`);
-  }
-  return code === 0;
-}
-
 Deno.test("with the broker stopped a batch still gets 200; once it is back every event is published without a restart", async () => {
   // This test stops and starts the broker, so it needs the one scripts/kafka.sh runs.
   assert.ok(
-    await kafka("status"),
+    await kafkaBroker("status"),
     "the outage test needs the broker started by scripts/kafka.sh (KAFKA_BROKERS must not point elsewhere)",
   );
   const topic = uniqueName("executions");
@@ -67,7 +51,7 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
       first.map((message) => message.headers.ce_id).sort(),
       before.map((item) => item.id as string).sort(),
     );
-    await kafka("stop");
+    await kafkaBroker("stop");
     try {
       const response = await postBatch(url, executions(1000));
       assert.equal(response.status, 200);
@@ -81,7 +65,7 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
       assert.match(await (await fetch(`${url}/metrics`)).text(), /^execution_ingest_kafka_up 0$/m);
       assert.equal(await pendingEvents(config.DB_SCHEMA), 1000);
     } finally {
-      await kafka("start");
+      await kafkaBroker("start");
     }
     await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) === 0, 90_000, 500);
     const stored = await storedIds(config.DB_SCHEMA);
@@ -98,7 +82,10 @@ Deno.test("with the broker stopped a batch still gets 200; once it is back every
 });
 
 Deno.test("a broker that hangs (SIGSTOP) during ingestion loses nothing and gets each event once", async () => {
-  assert.ok(await kafka("status"), "the pause test needs the broker started by scripts/kafka.sh");
+  assert.ok(
+    await kafkaBroker("status"),
+    "the pause test needs the broker started by scripts/kafka.sh",
+  );
   const topic = uniqueName("executions");
   await createTopic(topic);
   // The publishing worker, as in production; sends wait out a hang shorter than the request
@@ -117,13 +104,13 @@ Deno.test("a broker that hangs (SIGSTOP) during ingestion loses nothing and gets
       }
     };
     await ingest(4);
-    await kafka("pause");
+    await kafkaBroker("pause");
     try {
       // Batches keep being stored while the broker does not answer.
       await ingest(10);
       await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) > 0, 10_000);
     } finally {
-      await kafka("resume");
+      await kafkaBroker("resume");
     }
     await ingest(4);
     await eventually(async () => (await pendingEvents(config.DB_SCHEMA)) === 0, 90_000, 250);

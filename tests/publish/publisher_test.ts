@@ -18,6 +18,7 @@ function settings(overrides: Partial<PublisherSettings> = {}, attempts = 2): Pub
   return {
     concurrency: 1,
     batchMax: 100,
+    batchMaxBytes: 16 * 1024 * 1024,
     leaseMs: 3000,
     resilience: {
       retry: { attempts, initialDelayMs: 0, multiplier: 2, maxDelayMs: 0, jitter: 0 },
@@ -104,6 +105,7 @@ Deno.test("a chunk whose rows cannot be read settles at once with its dead lette
   const unreadable: ClaimedChunk = {
     id: "c9",
     storedAtMs: Date.now(),
+    bytes: 0,
     executions: [],
     unreadable: [{ id: stored(9).id, batchId: stored(9).batchId, reason: "no row" }],
   };
@@ -286,4 +288,64 @@ Deno.test("resize changes the number of publisher loops", async () => {
   assert.equal(publisher.loops, 4);
   await publisher.stop(1000);
   assert.equal(publisher.loops, 0);
+});
+
+Deno.test("a chunk larger than PUBLISH_BATCH_MAX_BYTES is encoded and sent in parts of about that many bytes", async () => {
+  const { outbox, calls } = fakeOutbox();
+  const kafka = fakeProducer();
+  const oneMessage = encode(stored(1)).value.length + 4;
+  const { publisher } = publisherWith(kafka.producer, outbox, {
+    settings: settings({ batchMaxBytes: oneMessage * 2.5 }),
+  });
+  try {
+    publisher.start();
+    await publisher.accept([chunk("c1", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])]);
+    await eventually(() => calls.settled.length === 1, 2000, 5);
+    assert.deepEqual(kafka.sends.map((ids) => ids.length), [3, 3, 3, 1]);
+    assert.deepEqual(kafka.acknowledged, ids([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+  } finally {
+    await publisher.stop(100);
+  }
+});
+
+Deno.test("chunks being sent count against the byte bound: no room is given for more until they settle", async () => {
+  const { outbox, calls } = fakeOutbox();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  const kafka = fakeProducer();
+  const channel = createChannel<HeldChunk>({
+    capacity: 1000,
+    weight: (c) => c.events.length,
+    maxBytes: 1500,
+    bytes: (c) => c.bytes,
+  });
+  const publisher = createPublisher({
+    channel,
+    producer: {
+      send: async (messages) => {
+        await held;
+        return kafka.producer.send(messages);
+      },
+      close: () => kafka.producer.close(),
+    },
+    outbox,
+    logger: captureLogs().logger,
+    settings: () => settings(),
+    encode,
+  });
+  try {
+    publisher.start();
+    assert.equal(await publisher.accept([chunk("c1", [1], 1000)]), 1);
+    await eventually(() => channel.size === 0, 1000, 5);
+    assert.equal(publisher.heldBytes, 1000, "the chunk being sent is still held");
+    assert.equal(publisher.roomBytes, 500);
+    assert.equal(await publisher.accept([chunk("c2", [2], 1000)]), 0, "no room beside it");
+    assert.deepEqual(calls.released.map((r) => r.id), ["c2"], "handed back to the outbox");
+    release();
+    await eventually(() => publisher.heldBytes === 0, 1000, 5);
+    assert.equal(await publisher.accept([chunk("c3", [3], 1000)]), 1);
+  } finally {
+    release();
+    await publisher.stop(100);
+  }
 });
