@@ -54,15 +54,20 @@ export function batchLimits(config: Config): BatchLimits {
  * (the reader keeps one testcase at a time), so nothing else is held by the HTTP thread.
  */
 export function memoryBounds(config: Config): MemoryBounds {
+  const publishing = config.KAFKA_BROKERS.length > 0;
   return {
     bodyBytesInFlight: config.BATCH_BYTES_IN_FLIGHT,
-    publishingBytes: {
-      PUBLISH_CHANNEL_MAX_BYTES: config.PUBLISH_CHANNEL_MAX_BYTES,
-      OUTBOX_RELAY_MAX_BYTES: config.OUTBOX_RELAY_MAX_BYTES,
-      "PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES": config.PUBLISH_CONCURRENCY *
-        config.PUBLISH_BATCH_MAX_BYTES,
-    },
-    publishingInWorker: config.PUBLISH_IN_WORKER,
+    // Without brokers nothing is published, so nothing is held for it.
+    publishingBytes: publishing
+      ? {
+        PUBLISH_CHANNEL_MAX_BYTES: config.PUBLISH_CHANNEL_MAX_BYTES,
+        OUTBOX_RELAY_MAX_BYTES: config.OUTBOX_RELAY_MAX_BYTES,
+        "PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES": config.PUBLISH_CONCURRENCY *
+          config.PUBLISH_BATCH_MAX_BYTES,
+      }
+      : {},
+    // The embedded database serves one connection, so publishing stays in the HTTP thread there.
+    publishingInWorker: config.PUBLISH_IN_WORKER && config.DATABASE_URL !== undefined,
   };
 }
 

@@ -76,9 +76,29 @@ Deno.test("a platform's memory cap below the resident budget is refused; without
   assert.equal(budgetProblem(budget, limits), undefined);
 });
 
-Deno.test("the default settings' resident budget fits Deno Deploy's 512 MB", () => {
-  const budget = memoryBudget(memoryBounds(loadConfig({})));
+Deno.test("the default settings' resident budget fits Deno Deploy's 512 MB, publishing included", () => {
+  const env = { DATABASE_URL: "postgres://ingest@db:5432/ingest", KAFKA_BROKERS: "k:9092" };
+  const budget = memoryBudget(memoryBounds(loadConfig(env)));
+  assert.ok(budget.settings.PUBLISH_CHANNEL_MAX_BYTES > 0, "publishing's bounds are counted");
   assert.ok(budget.rssBytes <= DENO_DEPLOY_MEMORY_BYTES, `${budget.rssBytes} bytes`);
+});
+
+Deno.test("publishing's byte bounds count only with brokers, and in the HTTP thread with the embedded database", () => {
+  const server = "postgres://ingest@db:5432/ingest";
+  assert.deepEqual(memoryBounds(loadConfig({ DATABASE_URL: server })).publishingBytes, {});
+  const withBrokers = memoryBounds(loadConfig({ DATABASE_URL: server, KAFKA_BROKERS: "k:9092" }));
+  assert.deepEqual(Object.keys(withBrokers.publishingBytes ?? {}), [
+    "PUBLISH_CHANNEL_MAX_BYTES",
+    "OUTBOX_RELAY_MAX_BYTES",
+    "PUBLISH_CONCURRENCY×PUBLISH_BATCH_MAX_BYTES",
+  ]);
+  assert.equal(withBrokers.publishingInWorker, true);
+  assert.equal(memoryBounds(loadConfig({ KAFKA_BROKERS: "k:9092" })).publishingInWorker, false);
+  assert.equal(
+    memoryBounds(loadConfig({ DATABASE_URL: server, PUBLISH_IN_WORKER: "false" }))
+      .publishingInWorker,
+    false,
+  );
 });
 
 Deno.test("a heap limit that leaves no room under a memory cap is warned about, naming DENO_V8_FLAGS", () => {

@@ -18,7 +18,7 @@ Deno.test("the image's command and the load test use the start task's V8 heap li
   );
 });
 
-Deno.test("the start task's V8 heap limit holds the memory budget of the default settings", async () => {
+Deno.test("the start task's V8 heap limit holds the memory budget of the default settings, with and without a database server and brokers", async () => {
   const { stdout } = await new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
@@ -28,6 +28,15 @@ Deno.test("the start task's V8 heap limit holds the memory budget of the default
     stdout: "piped",
   }).output();
   const heapLimit = Number(new TextDecoder().decode(stdout));
-  const budget = memoryBudget(memoryBounds(loadConfig({})));
-  assert.equal(budgetProblem(budget, { heapLimitBytes: heapLimit }), undefined);
+  const production = { DATABASE_URL: "postgres://ingest@db:5432/ingest", KAFKA_BROKERS: "k:9092" };
+  for (
+    const env of [{}, production, { KAFKA_BROKERS: "k:9092", BATCH_BYTES_IN_FLIGHT: "16777216" }]
+  ) {
+    const budget = memoryBudget(memoryBounds(loadConfig(env)));
+    assert.equal(
+      budgetProblem(budget, { heapLimitBytes: heapLimit }),
+      undefined,
+      JSON.stringify(env),
+    );
+  }
 });
