@@ -396,11 +396,23 @@ export function createPublisher(deps: PublisherDeps) {
     return bytes;
   }
 
+  /**
+   * The bytes that may be held now: the channel's bound while Kafka takes sends; while the breaker
+   * is not closed (Kafka down, or one probe under way) only what one send takes, since nothing else
+   * could be sent and what waits is as safe in the outbox and costs no memory there.
+   */
+  function boundNow(): number {
+    const state = resilience?.breaker.state ?? CircuitState.Closed;
+    if (state === CircuitState.Closed) return channel.maxBytes;
+    return Math.min(channel.maxBytes, deps.settings().batchMaxBytes);
+  }
+
   /** How many of `chunks`, in order, fit beside what is held (the first always, if none is held). */
   function fitting(chunks: readonly HeldChunk[]): number {
     let held = heldBytes(), count = 0;
+    const bound = boundNow();
     for (const chunk of chunks) {
-      if (held > 0 && held + chunk.bytes > channel.maxBytes) break;
+      if (held > 0 && held + chunk.bytes > bound) break;
       held += chunk.bytes;
       count++;
     }
@@ -489,9 +501,9 @@ export function createPublisher(deps: PublisherDeps) {
     get heldBytes() {
       return heldBytes();
     },
-    /** Room left for chunks, in bytes: the channel's bound less what is held. */
+    /** Room left for chunks, in bytes: the bound in force (see boundNow) less what is held. */
     get roomBytes() {
-      return Math.max(0, channel.maxBytes - heldBytes());
+      return Math.max(0, boundNow() - heldBytes());
     },
     /**
      * Publishes what the channel holds until it is empty or the deadline passes, then closes the

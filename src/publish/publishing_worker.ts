@@ -120,8 +120,13 @@ export function startPublishingWorker(options: PublishingWorkerOptions): Publish
       if (stopping) return;
       const onItsWay = posted - status.offeredBytes;
       const held = status.heldBytes + onItsWay;
-      // An empty worker takes a chunk larger than its bound, as its channel does.
-      if (held > 0 && held + chunk.bytes > init.settings.channelMaxBytes) {
+      // An empty worker takes a chunk larger than its bound, as its channel does. While Kafka is
+      // down the worker holds only what one send takes (the publisher's bound in force then).
+      const { channelMaxBytes, publisher } = init.settings;
+      const bound = status.kafka === "down"
+        ? Math.min(channelMaxBytes, publisher.batchMaxBytes)
+        : channelMaxBytes;
+      if (held > 0 && held + chunk.bytes > bound) {
         const release = { id: chunk.id, pendingIds: [], deadLetters: [], whole: true };
         options.outbox.release([release], 0).catch((error) =>
           logger.warn(

@@ -349,3 +349,48 @@ Deno.test("chunks being sent count against the byte bound: no room is given for 
     await publisher.stop(100);
   }
 });
+
+Deno.test("while the breaker is open only one send's bytes are held: more chunks go back to the outbox, and the full bound returns with Kafka", async () => {
+  const clock = FakeTimers.install({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
+  try {
+    const { outbox, calls } = fakeOutbox();
+    let down = true;
+    const kafka = fakeProducer(() => down ? "unavailable" : undefined);
+    const channel = createChannel<HeldChunk>({
+      capacity: 1000,
+      weight: (c) => c.events.length,
+      maxBytes: 10_000,
+      bytes: (c) => c.bytes,
+    });
+    const publisher = createPublisher({
+      channel,
+      producer: kafka.producer,
+      outbox,
+      logger: captureLogs().logger,
+      settings: () => settings({ batchMaxBytes: 1500 }),
+      encode,
+    });
+    publisher.start();
+    assert.equal(publisher.roomBytes, 10_000, "Kafka not known to be down: the channel's bound");
+    assert.equal(await publisher.accept([chunk("c1", [1], 1000)]), 1);
+    await clock.tickAsync(50);
+    assert.equal(publisher.kafkaStatus, "down");
+    // Held: c1 (1,000 bytes) of the 1,500 one send takes; nothing more fits beside it.
+    assert.equal(publisher.roomBytes, 500);
+    assert.equal(await publisher.accept([chunk("c2", [2], 1000)]), 0);
+    assert.equal(publisher.offer(chunk("c3", [3], 1000)), false);
+    assert.deepEqual(calls.released.map((r) => r.id), ["c2"], "handed back, due at once");
+    down = false;
+    await clock.tickAsync(1200);
+    assert.equal(publisher.kafkaStatus, "up");
+    assert.equal(publisher.roomBytes, 10_000, "the channel's bound again");
+    assert.equal(await publisher.accept([chunk("c2", [2], 1000), chunk("c4", [4], 1000)]), 2);
+    const stopped = publisher.stop(1000);
+    await clock.runAllAsync();
+    await stopped;
+  } finally {
+    clock.uninstall();
+  }
+});
