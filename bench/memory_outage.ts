@@ -21,7 +21,7 @@ import {
   USER_KEY,
   watchPeak,
 } from "./memory_probe.ts";
-import type { ServiceProcess } from "./service_process.ts";
+import { readRss, type ServiceProcess } from "./service_process.ts";
 
 /** A broker address nothing listens on: every connection is refused. */
 const UNREACHABLE = "127.0.0.1:1";
@@ -186,7 +186,7 @@ async function soak(options: OutageOptions): Promise<CaseRow> {
     const series = ["| seconds | RSS MB | peak MB | batches answered |", "|---:|---:|---:|---|"];
     series.forEach(options.log);
     const report = setInterval(() => {
-      const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readStatus(service.pid))?.[1] ?? 0) * 1024;
+      const rss = readRss(service.pid) || 0;
       const line = `| ${((performance.now() - began) / 1000).toFixed(0)} | ${
         (rss / 1e6).toFixed(1)
       } | ${(peak.peak / 1e6).toFixed(1)} | ${tally(answers)} |`;
@@ -213,14 +213,6 @@ async function soak(options: OutageOptions): Promise<CaseRow> {
     return row;
   } finally {
     await dropSchema(schema);
-  }
-}
-
-function readStatus(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/status`);
-  } catch {
-    return "";
   }
 }
 

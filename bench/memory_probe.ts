@@ -2,6 +2,8 @@
 // answer a request got, for the memory tier and the budget measurement.
 import { DATABASE_URL, dropSchema, uniqueName } from "../tests/_helpers.ts";
 import {
+  readPeakRss,
+  readRss,
   type ServiceProcess,
   type ServiceProcessOptions,
   startServiceProcess,
@@ -14,16 +16,9 @@ const SAMPLE_EVERY_MS = 50;
 /** How long a process is watched after its answer: V8 may die after the response went out. */
 const AFTERLIFE_MS = 1500;
 
-/** The peak of VmRSS and VmHWM (the kernel's own high-water mark) of a process, in bytes. */
+/** The peak of VmRSS and VmHWM (the kernel's own high-water mark) of a process, in bytes; 0 once gone. */
 export function readPeak(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kb = (name: string) =>
-      Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? 0);
-    return Math.max(kb("VmRSS"), kb("VmHWM")) * 1024;
-  } catch {
-    return 0;
-  }
+  return Math.max(readRss(pid) || 0, readPeakRss(pid) || 0);
 }
 
 /**

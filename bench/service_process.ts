@@ -164,13 +164,19 @@ export function histogramQuantile(scrape: Scrape, name: string, q: number): numb
   return Infinity;
 }
 
-/** Resident memory of a process in bytes (VmRSS), or NaN once it is gone. */
-export function readRss(pid: number): number {
+/** A memory field of /proc/<pid>/status in bytes, or NaN once the process is gone. */
+function statusBytes(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const match = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
+    const match = status.match(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m"));
     return match ? Number(match[1]) * 1024 : NaN;
   } catch {
     return NaN;
   }
 }
+
+/** Resident memory of a process in bytes (VmRSS), or NaN once it is gone. */
+export const readRss = (pid: number): number => statusBytes(pid, "VmRSS");
+
+/** Peak resident memory of a process in bytes (VmHWM, the kernel's high-water mark), or NaN once it is gone. */
+export const readPeakRss = (pid: number): number => statusBytes(pid, "VmHWM");

@@ -331,12 +331,6 @@ export async function deleteTopic(
   }
 }
 
-/** Peak resident memory of a process, in MB (Linux). */
-export function peakRssMb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function eventually(
   check: () => Promise<boolean> | boolean,

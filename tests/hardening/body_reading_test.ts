@@ -1,12 +1,12 @@
 // Cases 4 and 5 of the hardening corpus: bodies are read before a batch slot, within a deadline
 // and a budget of bytes in flight, and counted while they arrive; on the real service.
 import assert from "node:assert/strict";
+import { readPeakRss } from "../../bench/service_process.ts";
 import {
   captureLogs,
   dropSchema,
   eventually,
   executions,
-  peakRssMb,
   postBatch,
   slowUpload,
   spawnService,
@@ -97,7 +97,7 @@ Deno.test("16 MiB bodies of millions of items are refused with 413 while they ar
   const schema = uniqueName("t");
   const service = await spawnService({ DB_SCHEMA: schema });
   try {
-    const before = peakRssMb(service.child.pid);
+    const before = readPeakRss(service.child.pid) / 2 ** 20;
     const lines = encoder.encode("1\n".repeat(8 * 1024 * 1024 - 10));
     const array = encoder.encode(`{"executions":[${"0,".repeat(8 * 1024 * 1024 - 20)}0]}`);
     const send = async (body: Uint8Array<ArrayBuffer>, type: string) => {
@@ -123,7 +123,7 @@ Deno.test("16 MiB bodies of millions of items are refused with 413 while they ar
       } else assert.equal(body.error.code, "SERVICE_SATURATED");
     }
     assert.ok(answers.some(({ status }) => status === 413));
-    const growth = peakRssMb(service.child.pid) - before;
+    const growth = readPeakRss(service.child.pid) / 2 ** 20 - before;
     console.log(`four 16 MiB bodies: peak RSS grew ${growth.toFixed(0)} MB`);
     // Before: one such NDJSON body took the peak from 80 MB to 717 MB, four to 1,828 MB.
     assert.ok(growth < 200, `peak RSS grew ${growth.toFixed(0)} MB`);

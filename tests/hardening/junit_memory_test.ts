@@ -1,15 +1,8 @@
 // JUnit reports that are legal by size but hostile in shape, against the real service running with
 // the start task's heap limit: refused while they are read, and the process stays up.
 import assert from "node:assert/strict";
-import { START_V8_FLAGS } from "../../bench/service_process.ts";
-import {
-  dropSchema,
-  peakRssMb,
-  postReport,
-  spawnService,
-  sqlFor,
-  uniqueName,
-} from "../_helpers.ts";
+import { readPeakRss, START_V8_FLAGS } from "../../bench/service_process.ts";
+import { dropSchema, postReport, spawnService, sqlFor, uniqueName } from "../_helpers.ts";
 
 const MB = 1024 * 1024;
 
@@ -72,7 +65,7 @@ Deno.test("hostile JUnit reports under the size limit are refused while read, a 
         assert.ok(await alive());
       },
     );
-    const peak = peakRssMb(service.child.pid);
+    const peak = readPeakRss(service.child.pid) / 2 ** 20;
     console.log(`peak RSS of the service: ${peak.toFixed(0)} MB`);
     // Before: each of the three alone ended the process ("Fatal JavaScript out of memory").
     assert.ok(peak < 400, `peak RSS ${peak.toFixed(0)} MB, over issue 21's 400 MB`);

@@ -34,11 +34,16 @@ function publisherWith(
   options: {
     settings?: PublisherSettings;
     encodeWith?: (e: StoredExecution) => ReturnType<typeof encode>;
+    /** The channel's bound in bytes (chunks weigh their `bytes`); none when absent. */
+    maxBytes?: number;
   } = {},
 ) {
   const channel = createChannel<HeldChunk>({
     capacity: 1000,
     weight: (held) => held.events.length,
+    ...(options.maxBytes === undefined
+      ? {}
+      : { maxBytes: options.maxBytes, bytes: (held: HeldChunk) => held.bytes }),
   });
   const logs = captureLogs();
   const publisher = createPublisher({
@@ -358,19 +363,9 @@ Deno.test("while the breaker is open only one send's bytes are held: more chunks
     const { outbox, calls } = fakeOutbox();
     let down = true;
     const kafka = fakeProducer(() => down ? "unavailable" : undefined);
-    const channel = createChannel<HeldChunk>({
-      capacity: 1000,
-      weight: (c) => c.events.length,
+    const { publisher } = publisherWith(kafka.producer, outbox, {
+      settings: settings({ batchMaxBytes: 1500 }),
       maxBytes: 10_000,
-      bytes: (c) => c.bytes,
-    });
-    const publisher = createPublisher({
-      channel,
-      producer: kafka.producer,
-      outbox,
-      logger: captureLogs().logger,
-      settings: () => settings({ batchMaxBytes: 1500 }),
-      encode,
     });
     publisher.start();
     assert.equal(publisher.roomBytes, 10_000, "Kafka not known to be down: the channel's bound");

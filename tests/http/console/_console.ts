@@ -1,7 +1,7 @@
 // Shared steps of the console's tests: signing in through the form, a page's form token, and the
 // service as its own process with the start task's heap flags and its peak memory.
 import assert from "node:assert/strict";
-import denoConfig from "../../../deno.json" with { type: "json" };
+import { readPeakRss, readRss, START_V8_FLAGS } from "../../../bench/service_process.ts";
 import { spawnService } from "../../_helpers.ts";
 
 /** Signs in through the form; returns the session cookie and the token its forms carry. */
@@ -30,20 +30,11 @@ export function codeOf(page: string): string | undefined {
     .exec(page)?.[1];
 }
 
-/** The V8 flags of the start task, as deno.json holds them (never copied). */
-export function startTaskV8Flags(): string {
-  const flags = /--v8-flags=(\S+)/.exec(denoConfig.tasks.start)?.[1];
-  assert.ok(flags, "the start task sets V8 flags");
-  return `--v8-flags=${flags}`;
-}
-
 /** The service as its own process with the start task's heap flags; `peakKb` reads its VmHWM. */
 export async function spawnWithStartFlags(env: Record<string, string>) {
   const main = new URL("../../../src/main.ts", import.meta.url).pathname;
-  const service = await spawnService(env, { args: ["run", startTaskV8Flags(), "-A", main] });
-  const status = (field: string) => {
-    const text = Deno.readTextFileSync(`/proc/${service.child.pid}/status`);
-    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)![1]);
-  };
-  return { ...service, peakKb: () => status("VmHWM"), rssKb: () => status("VmRSS") };
+  assert.ok(START_V8_FLAGS.length > 0, "the start task sets V8 flags");
+  const service = await spawnService(env, { args: ["run", ...START_V8_FLAGS, "-A", main] });
+  const pid = service.child.pid;
+  return { ...service, peakKb: () => readPeakRss(pid) / 1024, rssKb: () => readRss(pid) / 1024 };
 }
